@@ -1,0 +1,299 @@
+package io.tandem.agent;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.tandem.control.Controller;
+import io.tandem.control.Decision;
+import io.tandem.control.Lease;
+import io.tandem.control.LocalChange;
+import io.tandem.control.LocalRole;
+import io.tandem.control.ResourceReport;
+import io.tandem.control.SiteReport;
+import io.tandem.model.config.PeerConfig;
+import io.tandem.model.config.ResourceConfig;
+import io.tandem.model.config.TandemConfig;
+import io.tandem.model.state.ClusterState;
+import io.tandem.model.state.Command;
+import java.io.IOException;
+import java.net.BindException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.ratis.protocol.RaftClientReply;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One site agent or the witness: a Raft peer that heartbeats the leader, keeps its lease (fencing its
+ * writable resources when it loses the quorum), runs the controller while it leads, and serves the API.
+ */
+public final class Agent implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(Agent.class);
+    private static final int MAX_STEPS_PER_TICK = 10;
+
+    private final TandemConfig config;
+    private final PeerConfig me;
+    private final HeartbeatBook book;
+    private final TandemStateMachine sm;
+    private final RaftNode raft;
+    private final Lease lease;
+    private final Map<String, ResourceDriver> drivers = new LinkedHashMap<>();
+    private final Controller controller;
+    private final ScheduledExecutorService leaseLoop;
+    private final ScheduledExecutorService controlLoop;
+    private final AtomicBoolean heartbeatInFlight = new AtomicBoolean();
+    private final PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final Counter heartbeatFailures;
+    private final List<String> localEvents = new ArrayList<>();
+    private ApiServer api;
+    private volatile boolean quorumReachable;
+    private volatile String lastReason = "";
+
+    private Agent(TandemConfig config, PeerConfig me) throws IOException {
+        this.config = config;
+        this.me = me;
+        this.book = new HeartbeatBook(Agent::monoMs);
+        List<String> peerNames = config.peers().stream().map(PeerConfig::name).toList();
+        this.sm = new TandemStateMachine(book, peerNames, leader -> LOG.info("event=leader-changed peer={} leader={}", me.name(), leader.isEmpty() ? "none" : leader));
+        this.raft = new RaftNode(config, me, sm);
+        List<String> here = config.resources().stream().filter(r -> r.sites().contains(me.name())).map(ResourceConfig::name).toList();
+        here.forEach(r -> drivers.put(r, new RecordingDriver(me.name(), r)));
+        this.lease = new Lease(me.name(), config.timing(), here);
+        this.controller = new Controller(config);
+        this.leaseLoop = Executors.newSingleThreadScheduledExecutor(daemon("tandem-lease-" + me.name()));
+        this.controlLoop = Executors.newSingleThreadScheduledExecutor(daemon("tandem-control-" + me.name()));
+        this.heartbeatFailures = Counter.builder("tandem_heartbeat_failures").description("heartbeats the quorum leader did not answer").register(metrics);
+        Gauge.builder("tandem_fenced", () -> fenced() ? 1 : 0).description("1 when this peer has no quorum lease and refuses writes").register(metrics);
+        Gauge.builder("tandem_raft_leader", () -> raft.isLeaderReady() ? 1 : 0).description("1 on the Raft leader").register(metrics);
+        Gauge.builder("tandem_state_version", () -> sm.state().version()).description("version of the replicated cluster state").register(metrics);
+        for (String r : here) {
+            Gauge.builder("tandem_resource_primary", () -> lease.role(r) == LocalRole.PRIMARY ? 1 : 0).tag("resource", r)
+                    .description("1 when this site serves the resource as primary").register(metrics);
+            Gauge.builder("tandem_resource_epoch", () -> lease.epoch(r)).tag("resource", r).description("epoch this site acts under").register(metrics);
+        }
+    }
+
+    /** Starts the peer named {@code name} from the config; throws with a clear message when it cannot. */
+    public static Agent start(TandemConfig config, String name) throws AgentException {
+        PeerConfig me = config.peer(name).orElseThrow(() -> new AgentException("no site or witness named '" + name + "' in " + config.source()
+                + "; declared: " + String.join(", ", config.peers().stream().map(PeerConfig::name).toList()), null));
+        Agent a;
+        try {
+            a = new Agent(config, me);
+            a.raft.start();
+        } catch (IOException | RuntimeException e) {
+            throw new AgentException("cannot start the Raft endpoint of " + name + " on " + me.raftAddress() + ": " + rootMessage(e)
+                    + " (is another process using the port, or is the address not configured on this host?)", e);
+        }
+        try {
+            a.api = new ApiServer(me.address(), me.apiPort(), a::clusterView, a::localView, a.metrics::scrape);
+            a.api.start();
+        } catch (Exception e) {
+            a.closeQuietly();
+            String what = rootCause(e) instanceof BindException ? "the port is in use or the address is not on this host" : rootMessage(e);
+            throw new AgentException("cannot serve the API of " + name + " on " + me.apiUrl() + ": " + what, e);
+        }
+        long hb = config.timing().heartbeat().toMillis();
+        a.leaseLoop.scheduleAtFixedRate(a::leaseTick, 0, hb, TimeUnit.MILLISECONDS);
+        a.controlLoop.scheduleWithFixedDelay(a::controlTick, hb, hb, TimeUnit.MILLISECONDS);
+        LOG.info("event=started peer={} kind={} raft={} api={} data={}", name, me.kind().name().toLowerCase(), me.raftAddress(), me.apiUrl(),
+                config.dataDir().resolve(name));
+        return a;
+    }
+
+    static long monoMs() {
+        return System.nanoTime() / 1_000_000;
+    }
+
+    private void leaseTick() {
+        try {
+            sendHeartbeat();
+            List<LocalChange> changes;
+            synchronized (lease) {
+                changes = lease.tick(monoMs());
+            }
+            for (LocalChange c : changes) {
+                apply(c);
+            }
+        } catch (RuntimeException e) {
+            LOG.error("event=lease-tick-failed peer={} error=\"{}\"", me.name(), e.toString());
+        }
+    }
+
+    private void sendHeartbeat() {
+        if (!heartbeatInFlight.compareAndSet(false, true)) {
+            return;
+        }
+        long sentAt = monoMs();
+        raft.query(new Query.Heartbeat(me.name(), report()))
+                .orTimeout(config.timing().fenceAfter().toMillis(), TimeUnit.MILLISECONDS)
+                .whenComplete((reply, err) -> {
+                    heartbeatInFlight.set(false);
+                    if (err == null && reply.isSuccess()) {
+                        ClusterState s = Json.read(reply.getMessage().getContent().toByteArray(), ClusterState.class);
+                        synchronized (lease) {
+                            lease.renewed(sentAt, s);
+                        }
+                        if (!quorumReachable) {
+                            quorumReachable = true;
+                            LOG.info("event=quorum-reached peer={} leader={}", me.name(), reply.getServerId());
+                        }
+                    } else {
+                        heartbeatFailures.increment();
+                        if (quorumReachable) {
+                            quorumReachable = false;
+                            LOG.warn("event=quorum-unreachable peer={} error=\"{}\"", me.name(), err != null ? rootMessage(err)
+                                    : reply.getException() == null ? "not answered" : reply.getException().getMessage());
+                        }
+                    }
+                });
+    }
+
+    private void apply(LocalChange c) {
+        ResourceDriver d = drivers.get(c.resource());
+        String line = c.resource() + " " + c.from() + "->" + c.to() + " epoch=" + c.epoch() + ": " + c.reason();
+        synchronized (localEvents) {
+            localEvents.add(java.time.Instant.now() + " " + line);
+            if (localEvents.size() > 100) localEvents.remove(0);
+        }
+        switch (c.to()) {
+            case FENCED -> {
+                LOG.warn("event=fenced peer={} resource={} epoch={} reason=\"{}\"", me.name(), c.resource(), c.epoch(), c.reason());
+                d.fence(c.reason());
+            }
+            case PRIMARY -> {
+                LOG.info("event=primary peer={} resource={} epoch={} reason=\"{}\"", me.name(), c.resource(), c.epoch(), c.reason());
+                d.promote(c.epoch(), c.reason());
+            }
+            case STANDBY -> {
+                LOG.info("event=standby peer={} resource={} epoch={} reason=\"{}\"", me.name(), c.resource(), c.epoch(), c.reason());
+                d.follow(c.epoch(), c.reason());
+            }
+        }
+    }
+
+    private SiteReport report() {
+        Map<String, ResourceReport> rs = new LinkedHashMap<>();
+        synchronized (lease) {
+            drivers.forEach((name, d) -> rs.put(name, new ResourceReport(lease.role(name), lease.epoch(name), d.position())));
+            return new SiteReport(me.name(), lease.fenced(monoMs()), rs);
+        }
+    }
+
+    private void controlTick() {
+        try {
+            for (int i = 0; i < MAX_STEPS_PER_TICK && raft.isLeaderReady(); i++) {
+                Decision d = controller.decide(sm.state(), book.observations(config.peers().stream().map(PeerConfig::name).toList()),
+                        System.currentTimeMillis());
+                String msg = d.reason().toString();
+                if (d.command().isPresent() || !msg.equals(lastReason)) {
+                    LOG.info("event=decision leader={} code={} msg=\"{}\"", me.name(), d.reason().code(), d.reason().message());
+                    lastReason = msg;
+                }
+                if (d.command().isEmpty()) {
+                    return;
+                }
+                Command c = d.command().get();
+                RaftClientReply r = raft.append(c);
+                if (!r.isSuccess()) {
+                    LOG.warn("event=append-failed leader={} command={} error=\"{}\"", me.name(), c.getClass().getSimpleName(), r.getException());
+                    return;
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("event=control-tick-failed peer={} error=\"{}\"", me.name(), rootMessage(e));
+        }
+    }
+
+    public boolean fenced() {
+        synchronized (lease) {
+            return lease.fenced(monoMs());
+        }
+    }
+
+    public LocalRole role(String resource) {
+        synchronized (lease) {
+            return lease.role(resource);
+        }
+    }
+
+    public ClusterState localState() {
+        return sm.state();
+    }
+
+    /** The leader's view when a quorum answers within a heartbeat or two, else this peer's own copy. */
+    public ClusterView clusterView() {
+        try {
+            RaftClientReply r = raft.query(new Query.Status()).get(config.timing().fenceAfter().toMillis(), TimeUnit.MILLISECONDS);
+            if (r.isSuccess()) {
+                LeaderView v = Json.read(r.getMessage().getContent().toByteArray(), LeaderView.class);
+                return ClusterView.of(me.name(), "leader", v.leader(), v.state(), v.observations(), me.name(), fenced());
+            }
+        } catch (Exception e) {
+            LOG.debug("event=status-from-local peer={} error=\"{}\"", me.name(), rootMessage(e));
+        }
+        return ClusterView.of(me.name(), "local", "", sm.state(), Map.of(), me.name(), fenced());
+    }
+
+    /** This peer's own view: lease, local roles and recent local events (fences included). */
+    public Map<String, Object> localView() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("peer", me.name());
+        m.put("kind", me.kind().name().toLowerCase());
+        m.put("fenced", fenced());
+        m.put("raftLeader", sm.leader());
+        Map<String, Object> roles = new LinkedHashMap<>();
+        drivers.keySet().forEach(r -> roles.put(r, Map.of("role", role(r).name(), "epoch", lease.epoch(r))));
+        m.put("resources", roles);
+        synchronized (localEvents) {
+            m.put("events", List.copyOf(localEvents));
+        }
+        return m;
+    }
+
+    @Override
+    public void close() {
+        LOG.info("event=stopping peer={}", me.name());
+        leaseLoop.shutdownNow();
+        controlLoop.shutdownNow();
+        closeQuietly();
+    }
+
+    private void closeQuietly() {
+        try {
+            if (api != null) api.close();
+        } catch (Exception e) {
+            LOG.warn("event=api-close-failed error=\"{}\"", e.toString());
+        }
+        try {
+            raft.close();
+        } catch (IOException e) {
+            LOG.warn("event=raft-close-failed error=\"{}\"", e.toString());
+        }
+    }
+
+    private static java.util.concurrent.ThreadFactory daemon(String name) {
+        return r -> {
+            Thread t = new Thread(r, name);
+            t.setDaemon(true);
+            return t;
+        };
+    }
+
+    static Throwable rootCause(Throwable t) {
+        while (t.getCause() != null && t.getCause() != t) t = t.getCause();
+        return t;
+    }
+
+    static String rootMessage(Throwable t) {
+        Throwable r = rootCause(t);
+        return r.getClass().getSimpleName() + (r.getMessage() == null ? "" : ": " + r.getMessage());
+    }
+}

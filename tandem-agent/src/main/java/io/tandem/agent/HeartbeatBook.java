@@ -1,0 +1,52 @@
+package io.tandem.agent;
+
+import io.tandem.control.Observation;
+import io.tandem.control.Observations;
+import io.tandem.control.SiteReport;
+import java.util.Collection;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.LongSupplier;
+
+/**
+ * The leader's memory of heartbeats, kept outside the Raft log (4 per second per peer would bloat it).
+ * Reset when this peer becomes leader: a new leader has heard nobody yet and grants each peer a full
+ * fail_after from the moment it took office.
+ */
+final class HeartbeatBook {
+    private record Beat(long atMs, SiteReport report) {}
+
+    private final LongSupplier monotonicMs;
+    private final Map<String, Beat> beats = new ConcurrentHashMap<>();
+    private volatile long leaderSinceMs;
+
+    HeartbeatBook(LongSupplier monotonicMs) {
+        this.monotonicMs = monotonicMs;
+        this.leaderSinceMs = monotonicMs.getAsLong();
+    }
+
+    void tookOffice() {
+        beats.clear();
+        leaderSinceMs = monotonicMs.getAsLong();
+    }
+
+    void record(String peer, SiteReport report) {
+        beats.put(peer, new Beat(monotonicMs.getAsLong(), report));
+    }
+
+    long leaderForMs() {
+        return monotonicMs.getAsLong() - leaderSinceMs;
+    }
+
+    Observations observations(Collection<String> peers) {
+        long now = monotonicMs.getAsLong();
+        Map<String, Observation> out = new TreeMap<>();
+        for (String p : peers) {
+            Beat b = beats.get(p);
+            out.put(p, b == null ? new Observation(p, false, now - leaderSinceMs, SiteReport.none(p))
+                    : new Observation(p, true, now - b.atMs(), b.report()));
+        }
+        return new Observations(now - leaderSinceMs, out);
+    }
+}

@@ -1,0 +1,136 @@
+package io.tandem.agent;
+
+import io.tandem.model.config.PeerConfig;
+import io.tandem.model.config.TandemConfig;
+import io.tandem.model.config.TimingConfig;
+import io.tandem.model.state.Command;
+import java.io.File;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.apache.ratis.RaftConfigKeys;
+import org.apache.ratis.client.RaftClient;
+import org.apache.ratis.client.RaftClientConfigKeys;
+import org.apache.ratis.conf.RaftProperties;
+import org.apache.ratis.netty.NettyConfigKeys;
+import org.apache.ratis.protocol.Message;
+import org.apache.ratis.protocol.RaftClientReply;
+import org.apache.ratis.protocol.RaftGroup;
+import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.protocol.RaftPeer;
+import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.retry.RetryPolicies;
+import org.apache.ratis.rpc.SupportedRpcType;
+import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.server.RaftServerConfigKeys;
+import org.apache.ratis.server.storage.RaftStorage;
+import org.apache.ratis.util.SizeInBytes;
+import org.apache.ratis.util.TimeDuration;
+
+/** One peer of the control-plane Raft group: the Ratis server, and a client for entries and queries. */
+final class RaftNode implements AutoCloseable {
+    /** Entries between snapshots: the log is purged up to each snapshot, so it stays bounded. */
+    static final long SNAPSHOT_EVERY = 1000;
+
+    private final PeerConfig me;
+    private final RaftGroup group;
+    private final RaftServer server;
+    private final RaftClient client;
+
+    RaftNode(TandemConfig config, PeerConfig me, TandemStateMachine sm) throws IOException {
+        this.me = me;
+        this.group = group(config);
+        TimingConfig t = config.timing();
+        RaftProperties p = new RaftProperties();
+        RaftConfigKeys.Rpc.setType(p, SupportedRpcType.NETTY);
+        NettyConfigKeys.Server.setHost(p, me.address());
+        NettyConfigKeys.Server.setPort(p, me.raftPort());
+        File dir = config.dataDir().resolve(me.name()).resolve("raft").toFile();
+        boolean existing = dir.isDirectory() && dir.list() != null && dir.list().length > 0;
+        RaftServerConfigKeys.setStorageDir(p, List.of(dir));
+        RaftServerConfigKeys.Rpc.setTimeoutMin(p, ms(t.electionTimeoutMin().toMillis()));
+        RaftServerConfigKeys.Rpc.setTimeoutMax(p, ms(t.electionTimeoutMax().toMillis()));
+        RaftServerConfigKeys.Rpc.setRequestTimeout(p, ms(Math.max(1000, t.failAfter().toMillis())));
+        // Heartbeat answers must prove a quorum: the leader confirms it before answering (ReadIndex).
+        RaftServerConfigKeys.Read.setOption(p, RaftServerConfigKeys.Read.Option.LINEARIZABLE);
+        RaftServerConfigKeys.Read.setTimeout(p, ms(t.fenceAfter().toMillis()));
+        RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(p, true);
+        RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(p, SNAPSHOT_EVERY);
+        RaftServerConfigKeys.Snapshot.setRetentionFileNum(p, 2);
+        RaftServerConfigKeys.Log.setPurgeUptoSnapshotIndex(p, true);
+        RaftServerConfigKeys.Log.setSegmentSizeMax(p, SizeInBytes.valueOf("4MB"));
+        RaftServerConfigKeys.Log.setPreallocatedSize(p, SizeInBytes.valueOf("1MB"));
+        RaftServerConfigKeys.LeaderElection.setPreVote(p, true);
+        this.server = RaftServer.newBuilder()
+                .setServerId(RaftPeerId.valueOf(me.name()))
+                .setGroup(group)
+                .setProperties(p)
+                .setStateMachine(sm)
+                .setOption(existing ? RaftStorage.StartupOption.RECOVER : RaftStorage.StartupOption.FORMAT)
+                .build();
+        this.client = newClient(group, t.heartbeat().toMillis() * 4);
+    }
+
+    static RaftGroup group(TandemConfig config) {
+        List<RaftPeer> peers = config.peers().stream().map(pc -> RaftPeer.newBuilder()
+                .setId(pc.name())
+                .setAddress(pc.raftAddress())
+                // The witness is the preferred leader: losing a site then rarely costs an election.
+                .setPriority(pc.isWitness() ? 2 : 1)
+                .build()).toList();
+        UUID id = UUID.nameUUIDFromBytes(("tandem:" + config.cluster()).getBytes(StandardCharsets.UTF_8));
+        return RaftGroup.valueOf(RaftGroupId.valueOf(id), peers);
+    }
+
+    static RaftClient newClient(RaftGroup group, long timeoutMs) {
+        RaftProperties cp = new RaftProperties();
+        RaftConfigKeys.Rpc.setType(cp, SupportedRpcType.NETTY);
+        RaftClientConfigKeys.Rpc.setRequestTimeout(cp, ms(timeoutMs));
+        return RaftClient.newBuilder()
+                .setProperties(cp)
+                .setRaftGroup(group)
+                .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(3, ms(50)))
+                .build();
+    }
+
+    private static TimeDuration ms(long v) {
+        return TimeDuration.valueOf(v, TimeUnit.MILLISECONDS);
+    }
+
+    void start() throws IOException {
+        server.start();
+    }
+
+    boolean isLeaderReady() {
+        try {
+            return server.getDivision(group.getGroupId()).getInfo().isLeaderReady();
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    String name() {
+        return me.name();
+    }
+
+    /** Appends an entry and waits until it is committed and applied. */
+    RaftClientReply append(Command c) throws IOException {
+        return client.io().send(Message.valueOf(org.apache.ratis.thirdparty.com.google.protobuf.ByteString.copyFrom(Json.bytes(c))));
+    }
+
+    CompletableFuture<RaftClientReply> query(Query q) {
+        return client.async().sendReadOnly(Message.valueOf(org.apache.ratis.thirdparty.com.google.protobuf.ByteString.copyFrom(Json.bytes(q))));
+    }
+
+    @Override
+    public void close() throws IOException {
+        try {
+            client.close();
+        } finally {
+            server.close();
+        }
+    }
+}

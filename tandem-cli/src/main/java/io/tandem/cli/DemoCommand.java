@@ -1,0 +1,107 @@
+package io.tandem.cli;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.concurrent.Callable;
+import java.util.stream.Stream;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+@Command(name = "demo", mixinStandardHelpOptions = true,
+        description = "Run two sites (kyiv 127.0.1.1, frankfurt 127.0.2.1) and a witness (127.0.3.1) on this machine and watch their status. "
+                + "Kill the primary's agent in another terminal to watch the failover. Ctrl-C stops everything.")
+final class DemoCommand implements Callable<Integer> {
+    static final String MARKER = ".tandem-demo";
+
+    @Option(names = "--dir", defaultValue = "demo-data", paramLabel = "DIR", description = "working folder, wiped at start (default: ${DEFAULT-VALUE})")
+    Path dir;
+
+    @Option(names = "--duration", defaultValue = "0", paramLabel = "SECONDS", description = "stop after this many seconds; 0 runs until Ctrl-C")
+    long durationSeconds;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        prepare(dir);
+        Path config = dir.resolve("tandem.yaml").toAbsolutePath();
+        Files.writeString(config, demoConfig());
+        try (ChildPeers peers = new ChildPeers(config, dir.resolve("logs").toAbsolutePath())) {
+            for (String site : new String[] {"kyiv", "frankfurt"}) {
+                peers.start(site, false);
+            }
+            peers.start("witness", true);
+            out.println("Started (config " + config + ", logs in " + dir.resolve("logs") + "):");
+            peers.processes().forEach((n, p) -> out.println("  " + n + " pid " + p.pid()));
+            out.println("\nIn another terminal, kill the primary site's agent and watch the other site take over:");
+            out.println("  kill -9 $(cat " + dir.resolve("logs") + "/<primary-site>.pid)");
+            out.println("  ./tandem status --config " + config);
+            out.println("Ctrl-C here stops every process the demo started.\n");
+            out.flush();
+            Thread.sleep(1500);
+            if (durationSeconds > 0) {
+                long end = System.nanoTime() + durationSeconds * 1_000_000_000L;
+                while (System.nanoTime() < end) {
+                    new CommandLine(new StatusCommand()).setOut(out).setErr(err).execute("--config", config.toString());
+                    Thread.sleep(1000);
+                }
+                return Main.OK;
+            }
+            return new CommandLine(new StatusCommand()).setOut(out).setErr(err).execute("--config", config.toString(), "--watch");
+        }
+    }
+
+    /** Wipes the folder only if an earlier demo made it; refuses to touch anything else. */
+    static void prepare(Path dir) throws IOException {
+        if (Files.exists(dir)) {
+            if (!Files.exists(dir.resolve(MARKER))) {
+                throw new IOException(dir + " exists and was not made by 'tandem demo'; choose another with --dir");
+            }
+            try (Stream<Path> all = Files.walk(dir)) {
+                for (Path p : all.sorted(Comparator.reverseOrder()).toList()) {
+                    Files.delete(p);
+                }
+            }
+        }
+        Files.createDirectories(dir);
+        Files.writeString(dir.resolve(MARKER), "made by tandem demo; deleted by the next one\n");
+    }
+
+    static String demoConfig() throws IOException {
+        return """
+                # Written by 'tandem demo': two sites and a witness on this machine's loopback addresses.
+                cluster: demo
+                data_dir: data
+                sites:
+                  - name: kyiv
+                    address: 127.0.1.1
+                    raft_port: %d
+                    api_port: %d
+                    priority: 100
+                  - name: frankfurt
+                    address: 127.0.2.1
+                    raft_port: %d
+                    api_port: %d
+                    priority: 50
+                witness:
+                  name: witness
+                  address: 127.0.3.1
+                  raft_port: %d
+                  api_port: %d
+                resources:
+                  - name: db
+                    kind: postgres
+                    mode: sync
+                """.formatted(ChildPeers.freePort("127.0.1.1"), ChildPeers.freePort("127.0.1.1"), ChildPeers.freePort("127.0.2.1"),
+                ChildPeers.freePort("127.0.2.1"), ChildPeers.freePort("127.0.3.1"), ChildPeers.freePort("127.0.3.1"));
+    }
+}

@@ -1,0 +1,162 @@
+package io.tandem.control;
+
+import io.tandem.model.config.PeerConfig;
+import io.tandem.model.config.ReplicationMode;
+import io.tandem.model.config.ResourceConfig;
+import io.tandem.model.config.TandemConfig;
+import io.tandem.model.config.TimingConfig;
+import io.tandem.model.state.ClusterState;
+import io.tandem.model.state.Command;
+import io.tandem.model.state.MemberState;
+import io.tandem.model.state.PeerHealth;
+import io.tandem.model.state.PeerRecord;
+import io.tandem.model.state.ResourceState;
+import io.tandem.model.state.Runbook;
+import io.tandem.model.state.RunbookStatus;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The decision loop of the Raft leader, as a pure function: {@code decide(state, observations, now)}
+ * returns at most one Raft entry and the reason. No I/O, no clock, no sleep: time arrives as arguments.
+ */
+public final class Controller {
+    static final String FAILOVER = "failover";
+    static final String STEP_FENCE = "fence-old";
+    static final String STEP_SELECT = "select-target";
+    static final String STEP_PROMOTE = "promote";
+
+    private final TandemConfig config;
+    private final TimingConfig timing;
+
+    public Controller(TandemConfig config) {
+        this.config = config;
+        this.timing = config.timing();
+    }
+
+    public Decision decide(ClusterState state, Observations obs, long nowMs) {
+        if (!state.initialized()) {
+            return Decision.of(initialize(nowMs), null, ReasonCode.INITIALIZE,
+                    "formed cluster '" + config.cluster() + "' with " + config.peers().size() + " peers and " + config.resources().size() + " resources");
+        }
+        Optional<Decision> d = peerHealth(state, obs, nowMs);
+        if (d.isPresent()) return d.get();
+        Decision waiting = null;
+        for (ResourceConfig rc : config.resources()) {
+            ResourceState r = state.resource(rc.name()).orElse(null);
+            if (r == null) continue;
+            d = resource(state, rc, r, obs, nowMs);
+            if (d.isPresent() && d.get().command().isPresent()) return d.get();
+            if (d.isPresent() && waiting == null) waiting = d.get();
+        }
+        return waiting != null ? waiting : Decision.idle(ReasonCode.STEADY, "no change needed");
+    }
+
+    private Command initialize(long now) {
+        List<PeerRecord> peers = config.peers().stream()
+                .map(p -> new PeerRecord(p.name(), p.isWitness(), PeerHealth.UNKNOWN, now, "declared in config")).toList();
+        List<ResourceState> resources = config.resources().stream()
+                .map(r -> new ResourceState(r.name(), "", 0, List.of(), r.sites())).toList();
+        return new Command.Initialize(config.cluster(), peers, resources, now);
+    }
+
+    private Optional<Decision> peerHealth(ClusterState state, Observations obs, long now) {
+        long failMs = timing.failAfter().toMillis();
+        for (PeerRecord p : state.peers().values()) {
+            Observation o = obs.of(p.name());
+            long ago = o.heardAgoMs();
+            boolean alive = o.heard() && ago < failMs;
+            Transition t = switch (p.health()) {
+                case UNKNOWN -> alive ? Fsm.PEER_JOINED : ago >= failMs ? Fsm.PEER_NEVER_SEEN : null;
+                case HEALTHY -> ago >= failMs ? Fsm.PEER_FAILED : null;
+                case FAILED -> alive ? Fsm.PEER_RETURNED : null;
+            };
+            if (t == null) continue;
+            PeerHealth to = (PeerHealth) t.to();
+            String why = to == PeerHealth.FAILED ? "no heartbeat for " + ago + "ms (fail_after " + failMs + "ms)" : "heartbeat " + ago + "ms ago";
+            return Optional.of(Decision.of(new Command.SetPeerHealth(p.name(), to, why, now), t, t.reason(),
+                    (to == PeerHealth.FAILED ? "declared " : "welcomed ") + p.name() + " " + to.name().toLowerCase() + ": " + why));
+        }
+        return Optional.empty();
+    }
+
+    private Optional<Decision> resource(ClusterState state, ResourceConfig rc, ResourceState r, Observations obs, long now) {
+        Optional<Runbook> active = state.activeRunbook(r.name());
+        if (active.isPresent()) {
+            return Optional.of(new FailoverRunbook(this, state, rc, r, obs, now).next(active.get()));
+        }
+        if (!r.hasPrimary()) {
+            return bootstrap(state, rc, r, obs, now);
+        }
+        if (state.health(r.primary()) == PeerHealth.FAILED) {
+            long id = state.nextRunbookId();
+            return Optional.of(Decision.of(new Command.StartRunbook(id, FAILOVER, r.name(), r.primary(), now), null, ReasonCode.FAILOVER_STARTED,
+                    "started failover #" + id + " of " + r.name() + ": primary " + r.primary() + " failed at epoch " + r.epoch()));
+        }
+        for (String site : r.members()) {
+            if (state.memberState(r.name(), site) == MemberState.CATCHING_UP && caughtUp(r, site, obs)) {
+                return Optional.of(Decision.of(new Command.AddInSync(r.name(), site, r.epoch(), now), Fsm.CAUGHT_UP, ReasonCode.CAUGHT_UP,
+                        site + " caught up with " + r.primary() + " on " + r.name() + " at epoch " + r.epoch() + "; added to the in-sync set"));
+            }
+        }
+        return Optional.empty();
+    }
+
+    private Optional<Decision> bootstrap(ClusterState state, ResourceConfig rc, ResourceState r, Observations obs, long now) {
+        boolean allHeard = r.members().stream().allMatch(s -> state.health(s) != PeerHealth.UNKNOWN);
+        if (!allHeard && obs.leaderForMs() < timing.failAfter().toMillis()) {
+            return Optional.of(Decision.idle(ReasonCode.WAITING, "waiting for every site of " + r.name() + " before choosing its first primary"));
+        }
+        Optional<PeerConfig> best = r.members().stream()
+                .filter(s -> state.memberState(r.name(), s) == MemberState.CATCHING_UP)
+                .map(s -> config.peer(s).orElseThrow())
+                .filter(PeerConfig::primaryEligible)
+                .max(Comparator.comparingInt(PeerConfig::priority).thenComparing(PeerConfig::name, Comparator.reverseOrder()));
+        if (best.isEmpty()) {
+            return Optional.of(Decision.idle(ReasonCode.WAITING, "no healthy eligible site for the first primary of " + r.name()));
+        }
+        String site = best.get().name();
+        return Optional.of(Decision.of(new Command.Promote(r.name(), site, 1, 0, now), Fsm.BOOTSTRAP, ReasonCode.BOOTSTRAP_PRIMARY,
+                "chose " + site + " as the first primary of " + r.name() + " (priority " + best.get().priority() + ", epoch 1)"));
+    }
+
+    /** A standby is caught up when it follows the current epoch and has the primary's last reported position. */
+    static boolean caughtUp(ResourceState r, String site, Observations obs) {
+        ResourceReport mine = obs.of(site).report().resources().get(r.name());
+        ResourceReport prim = obs.of(r.primary()).report().resources().get(r.name());
+        return mine != null && prim != null && mine.role() == LocalRole.STANDBY && mine.epoch() == r.epoch()
+                && prim.role() == LocalRole.PRIMARY && prim.epoch() == r.epoch() && mine.lsn() >= prim.lsn();
+    }
+
+    /** Promotion candidates, best first: healthy, eligible, in sync (sync mode) or within max lag (async). */
+    List<String> candidates(ClusterState state, ResourceConfig rc, ResourceState r, Observations obs) {
+        long primaryLsn = Optional.ofNullable(obs.of(r.primary()).report().resources().get(r.name())).map(ResourceReport::lsn).orElse(0L);
+        List<String> out = new ArrayList<>();
+        for (String site : r.members()) {
+            if (site.equals(r.primary()) || state.health(site) != PeerHealth.HEALTHY) continue;
+            if (!config.peer(site).map(PeerConfig::primaryEligible).orElse(false)) continue;
+            MemberState ms = state.memberState(r.name(), site);
+            if (rc.mode() == ReplicationMode.SYNC && ms != MemberState.SYNC_STANDBY) continue;
+            if (rc.mode() == ReplicationMode.ASYNC) {
+                long lsn = Optional.ofNullable(obs.of(site).report().resources().get(r.name())).map(ResourceReport::lsn).orElse(-1L);
+                if (lsn < 0 || primaryLsn - lsn > rc.maxLagOnFailover().bytes()) continue;
+            }
+            out.add(site);
+        }
+        out.sort(Comparator.<String>comparingLong(s -> -Optional.ofNullable(obs.of(s).report().resources().get(r.name())).map(ResourceReport::lsn).orElse(0L))
+                .thenComparingInt(s -> -config.peer(s).map(PeerConfig::priority).orElse(0))
+                .thenComparing(s -> s));
+        return out;
+    }
+
+    TimingConfig timing() {
+        return timing;
+    }
+
+    static Decision end(Runbook rb, RunbookStatus status, ReasonCode code, String outcome, long now) {
+        return Decision.of(new Command.EndRunbook(rb.id(), status, outcome, now), null, code,
+                rb.kind() + " #" + rb.id() + " of " + rb.resource() + " " + status.name().toLowerCase() + ": " + outcome);
+    }
+}

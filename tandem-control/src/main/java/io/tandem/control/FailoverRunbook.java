@@ -1,0 +1,91 @@
+package io.tandem.control;
+
+import io.tandem.model.config.ResourceConfig;
+import io.tandem.model.state.ClusterState;
+import io.tandem.model.state.Command;
+import io.tandem.model.state.MemberState;
+import io.tandem.model.state.PeerHealth;
+import io.tandem.model.state.ResourceState;
+import io.tandem.model.state.Runbook;
+import io.tandem.model.state.RunbookStatus;
+import java.util.List;
+
+/**
+ * The unplanned failover of one resource as recorded steps: fence-old, select-target, promote, then the
+ * end once the new primary confirms. Each call yields the next step from what the log already holds, so
+ * a leader that takes over half-way continues where the last one stopped.
+ */
+final class FailoverRunbook {
+    private final Controller controller;
+    private final ClusterState state;
+    private final ResourceConfig rc;
+    private final ResourceState r;
+    private final Observations obs;
+    private final long now;
+
+    FailoverRunbook(Controller controller, ClusterState state, ResourceConfig rc, ResourceState r, Observations obs, long now) {
+        this.controller = controller;
+        this.state = state;
+        this.rc = rc;
+        this.r = r;
+        this.obs = obs;
+        this.now = now;
+    }
+
+    Decision next(Runbook rb) {
+        String old = rb.fromSite();
+        if (!r.primary().equals(old)) {
+            return confirm(rb);
+        }
+        if (state.health(old) != PeerHealth.FAILED) {
+            return Controller.end(rb, RunbookStatus.ABORTED, ReasonCode.FAILOVER_ABORTED,
+                    old + " returned before any promotion; it stays primary at epoch " + r.epoch(), now);
+        }
+        if (!rb.done(Controller.STEP_FENCE)) {
+            long failMs = controller.timing().failAfter().toMillis();
+            long fenceMs = controller.timing().fenceAfter().toMillis();
+            String outcome = "lease of " + old + " expired: no heartbeat at the leader for " + obs.of(old).heardAgoMs()
+                    + "ms >= fail_after " + failMs + "ms, so it fenced itself after fence_after " + fenceMs + "ms";
+            return Decision.of(new Command.RecordStep(rb.id(), Controller.STEP_FENCE, old, outcome, now), null,
+                    ReasonCode.FAILOVER_FENCED_OLD, "failover #" + rb.id() + " of " + r.name() + ": " + outcome);
+        }
+        List<String> candidates = controller.candidates(state, rc, r, obs);
+        if (!rb.done(Controller.STEP_SELECT)) {
+            if (candidates.isEmpty()) {
+                return Decision.idle(ReasonCode.FAILOVER_BLOCKED, "failover #" + rb.id() + " of " + r.name()
+                        + " is waiting: no healthy eligible site is in sync (in-sync set " + r.inSync() + ", mode " + rc.mode().name().toLowerCase()
+                        + "); an operator can force one with data loss");
+            }
+            String target = candidates.get(0);
+            ResourceReport rep = obs.of(target).report().resources().get(r.name());
+            String outcome = target + " chosen: " + state.memberState(r.name(), target).name().toLowerCase().replace('_', '-')
+                    + (rep == null ? "" : " at position " + rep.lsn()) + ", from candidates " + candidates;
+            return Decision.of(new Command.RecordStep(rb.id(), Controller.STEP_SELECT, target, outcome, now), null,
+                    ReasonCode.FAILOVER_SELECTED, "failover #" + rb.id() + " of " + r.name() + ": " + outcome);
+        }
+        String target = rb.toSite();
+        if (!candidates.contains(target)) {
+            return Controller.end(rb, RunbookStatus.ABORTED, ReasonCode.FAILOVER_ABORTED,
+                    "target " + target + " is no longer a healthy in-sync candidate; a new failover will choose again", now);
+        }
+        Transition t = state.memberState(r.name(), target) == MemberState.SYNC_STANDBY ? Fsm.FAILOVER : Fsm.FAILOVER_ASYNC;
+        long epoch = r.epoch() + 1;
+        return Decision.of(new Command.Promote(r.name(), target, epoch, rb.id(), now), t, ReasonCode.FAILOVER_PROMOTED,
+                "promoted " + target + "/" + r.name() + " at epoch " + epoch + ": " + old + " lease expired, " + target + " in sync");
+    }
+
+    private Decision confirm(Runbook rb) {
+        String target = r.primary();
+        ResourceReport rep = obs.of(target).report().resources().get(r.name());
+        if (rep != null && rep.role() == LocalRole.PRIMARY && rep.epoch() == r.epoch()) {
+            return Controller.end(rb, RunbookStatus.SUCCEEDED, ReasonCode.FAILOVER_CONFIRMED,
+                    target + " serves " + r.name() + " as primary at epoch " + r.epoch(), now);
+        }
+        if (state.health(target) == PeerHealth.FAILED) {
+            return Controller.end(rb, RunbookStatus.ABORTED, ReasonCode.FAILOVER_ABORTED,
+                    "new primary " + target + " failed before confirming; a new failover follows", now);
+        }
+        return Decision.idle(ReasonCode.WAITING, "failover #" + rb.id() + " of " + r.name() + ": waiting for " + target
+                + " to confirm it serves as primary at epoch " + r.epoch());
+    }
+}

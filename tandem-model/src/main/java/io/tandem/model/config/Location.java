@@ -1,0 +1,9 @@
+package io.tandem.model.config;
+
+/** Where something stands in a config file: 1-based line and column. */
+public record Location(String file, int line, int column) {
+    @Override
+    public String toString() {
+        return file + ":" + line + ":" + column;
+    }
+}

@@ -1,0 +1,110 @@
+package io.tandem.model.config;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Generates docs/configuration.md from {@link ConfigKeys#ALL}, so the reference cannot drift from the
+ * keys the loader reads. {@code ReferenceDocTest} fails when the checked-in file differs.
+ */
+public final class ReferenceDoc {
+    /** The command that rewrites docs/configuration.md, run from the repository root. */
+    public static final String REGENERATE = "./mvnw -q -pl tandem-model install -Dtandem.docs.write=true";
+
+    private ReferenceDoc() {}
+
+    /** A group of keys: the part of the path before the last '.', with a heading and an introduction. */
+    private record Group(String title, String intro) {}
+
+    private static final Map<String, Group> GROUPS = new LinkedHashMap<>();
+
+    static {
+        GROUPS.put("", new Group("Top level", "Keys written at the left margin of the file."));
+        GROUPS.put("sites[]", new Group("`sites` — one entry per site",
+                "A list; declare at least one site, usually two. Each item is a mapping with these keys."));
+        GROUPS.put("witness", new Group("`witness` — the third vote",
+                "Optional, but without it two sites cannot fail over automatically. "
+                        + "When the section is present, its keys marked (required) must be given."));
+        GROUPS.put("resources[]", new Group("`resources` — what is replicated",
+                "A list; each item is one replicated resource with these keys."));
+        GROUPS.put("timing", new Group("`timing` — failure detection and fencing",
+                "Optional; every key has a default. See the rules below for how the values must relate."));
+        GROUPS.put("users[]", new Group("`users` — who may use the API",
+                "A list; each item is one API user with these keys."));
+    }
+
+    public static String markdown() {
+        for (ConfigKey<?> k : ConfigKeys.ALL) {
+            if (!GROUPS.containsKey(group(k))) {
+                throw new IllegalStateException("key '" + k.path() + "' belongs to no section of the reference; add its section to ReferenceDoc.GROUPS");
+            }
+        }
+        StringBuilder md = new StringBuilder();
+        md.append("<!-- Generated from io.tandem.model.config.ConfigKeys by ReferenceDoc; do not edit by hand. -->\n");
+        md.append("<!-- To regenerate, from the repository root: ").append(REGENERATE).append(" -->\n");
+        md.append("<!-- (the system property makes ReferenceDocTest write this file instead of comparing it). -->\n\n");
+        md.append("# Configuration reference: tandem.yaml\n\n");
+        md.append("One file describes the whole cluster; every site, the witness and the gateway read the same file. ")
+                .append("A commented example is [examples/two-sites.yaml](../examples/two-sites.yaml).\n\n");
+        md.append("When the file is loaded, every problem is reported at once, each with `file:line:column`, ")
+                .append("what is wrong and what to do. Unknown keys are refused (with a \"did you mean\" hint) ")
+                .append("rather than ignored, and so are duplicate keys. Configuration is frozen once a process has started.\n\n");
+        md.append("Value formats: durations are written `250ms`, `1.5s`, `2m` or `1h`; sizes `512kB`, `16MB`, `1GB` ")
+                .append("(binary multiples: 1kB = 1024 bytes); names use lower-case letters, digits and `-`, starting with a letter.\n");
+        for (Map.Entry<String, Group> g : GROUPS.entrySet()) {
+            List<ConfigKey<?>> keys = ConfigKeys.ALL.stream().filter(k -> group(k).equals(g.getKey())).toList();
+            md.append("\n## ").append(g.getValue().title()).append("\n\n").append(g.getValue().intro()).append("\n\n");
+            md.append("| Key | Type | Default | Meaning |\n|---|---|---|---|\n");
+            for (ConfigKey<?> k : keys) {
+                md.append("| `").append(k.name()).append("` | ").append(cell(k.type().description()))
+                        .append(" | ").append(defaultCell(k)).append(" | ").append(cell(k.meaning())).append(" |\n");
+            }
+        }
+        md.append("\n## Rules across keys\n\n");
+        md.append("Checked when the file is loaded; a file that breaks one is refused.\n\n");
+        for (String rule : rules()) {
+            md.append("- ").append(rule).append("\n");
+        }
+        md.append("\nWarnings do not stop a load; they are shown to the operator:\n\n");
+        md.append("- Two sites and no witness: only two Raft members, so losing either one stops all decisions and ")
+                .append("only **manual** failover is possible. Add a `witness` in a third location for automatic failover.\n");
+        md.append("- An even number of Raft members (sites plus witness) tolerates no more failures than one fewer; ")
+                .append("make the count odd.\n");
+        return md.toString();
+    }
+
+    private static List<String> rules() {
+        return List.of(
+                "`timing.fence_after` < `timing.fail_after`: a primary cut off from the quorum must fence itself "
+                        + "before another site can be declared failed and promoted (defaults "
+                        + Durations.format(ConfigKeys.FENCE_AFTER.defaultValue()) + " < " + Durations.format(ConfigKeys.FAIL_AFTER.defaultValue()) + ").",
+                "`timing.heartbeat` ≤ `timing.fence_after` / 2, so one lost heartbeat never fences a healthy primary; "
+                        + "and `heartbeat` ≥ " + Durations.format(ConfigLoader.MIN_HEARTBEAT) + ".",
+                "`timing.election_timeout_min` < `timing.election_timeout_max`, and `election_timeout_min` ≥ "
+                        + Durations.format(ConfigLoader.MIN_ELECTION_TIMEOUT) + " (shorter timeouts were measured to cause election storms).",
+                "Names are unique: no two sites (or a site and the witness) share a name, nor do two resources or two users.",
+                "Ports are unique per address: no `raft_port` or `api_port` is used twice on the same `address`, "
+                        + "counting the sites and the witness.",
+                "At least one site has `primary_eligible: true`.",
+                "Every name in a resource's `sites` list is a declared site (not the witness), and the list is not empty.",
+                "Rules across keys are checked only once every value they compare has been read correctly; a value "
+                        + "that does not parse is reported on its own.");
+    }
+
+    private static String group(ConfigKey<?> k) {
+        int dot = k.path().lastIndexOf('.');
+        return dot < 0 ? "" : k.path().substring(0, dot);
+    }
+
+    private static String defaultCell(ConfigKey<?> k) {
+        String text = k.defaultText();
+        // "(required)" and "(all sites)" are explanations, not values to copy into the file.
+        return text.startsWith("(") ? cell(text) : "`" + cell(text) + "`";
+    }
+
+    /** Markdown table cells end at '|', so enum choices like sync|async must be escaped. */
+    private static String cell(String text) {
+        return text.replace("|", "\\|");
+    }
+}

@@ -1,0 +1,44 @@
+package io.tandem.model.state;
+
+import com.fasterxml.jackson.annotation.JsonSubTypes;
+import com.fasterxml.jackson.annotation.JsonTypeInfo;
+import java.util.List;
+
+/**
+ * An entry of the Raft log: the only way the cluster state changes. Each carries the leader's wall-clock
+ * time {@code atMs} so that applying it is deterministic on every peer.
+ */
+@JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "type")
+@JsonSubTypes({
+        @JsonSubTypes.Type(value = Command.Initialize.class, name = "initialize"),
+        @JsonSubTypes.Type(value = Command.SetPeerHealth.class, name = "set-peer-health"),
+        @JsonSubTypes.Type(value = Command.AddInSync.class, name = "add-in-sync"),
+        @JsonSubTypes.Type(value = Command.StartRunbook.class, name = "start-runbook"),
+        @JsonSubTypes.Type(value = Command.RecordStep.class, name = "record-step"),
+        @JsonSubTypes.Type(value = Command.Promote.class, name = "promote"),
+        @JsonSubTypes.Type(value = Command.EndRunbook.class, name = "end-runbook"),
+        @JsonSubTypes.Type(value = Command.Audit.class, name = "audit"),
+})
+public sealed interface Command {
+    long atMs();
+
+    /** Forms the cluster state from the configuration; ignored once the state exists. */
+    record Initialize(String cluster, List<PeerRecord> peers, List<ResourceState> resources, long atMs) implements Command {}
+
+    /** A peer declared healthy or failed by the leader. Failing a peer also drops it from every in-sync set where it is not primary. */
+    record SetPeerHealth(String peer, PeerHealth health, String reason, long atMs) implements Command {}
+
+    /** A standby caught up with the primary at the given epoch and joins the in-sync set. */
+    record AddInSync(String resource, String site, long epoch, long atMs) implements Command {}
+
+    record StartRunbook(long id, String kind, String resource, String fromSite, long atMs) implements Command {}
+
+    record RecordStep(long runbookId, String step, String site, String outcome, long atMs) implements Command {}
+
+    /** Makes {@code site} the primary at {@code epoch}; applied only if the resource is still at {@code epoch - 1}. */
+    record Promote(String resource, String site, long epoch, long runbookId, long atMs) implements Command {}
+
+    record EndRunbook(long runbookId, RunbookStatus status, String outcome, long atMs) implements Command {}
+
+    record Audit(String who, String action, String detail, long atMs) implements Command {}
+}

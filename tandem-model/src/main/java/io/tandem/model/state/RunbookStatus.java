@@ -1,0 +1,3 @@
+package io.tandem.model.state;
+
+public enum RunbookStatus { RUNNING, SUCCEEDED, ABORTED }

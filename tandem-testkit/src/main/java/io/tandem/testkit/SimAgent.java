@@ -1,0 +1,65 @@
+package io.tandem.testkit;
+
+import io.tandem.control.Lease;
+import io.tandem.control.LocalRole;
+import io.tandem.model.config.TimingConfig;
+import java.util.List;
+
+/**
+ * One simulated peer process: a site's agent, or the witness (which hosts no resource). It runs the real
+ * {@link Lease}. A crash loses the process (and its lease); a restart begins with a fresh lease, so the agent
+ * is fenced until a quorum tells it its role. Its database copies live in {@link SimDatabase} and survive.
+ */
+public final class SimAgent {
+    final int index;
+    final String name;
+    final boolean witness;
+    final List<String> resources;
+    private final TimingConfig timing;
+    boolean up;
+    /** Bumped by every restart: replies addressed to an earlier incarnation are dropped, as a new connection would. */
+    int incarnation;
+    Lease lease;
+    long nextHeartbeatAt;
+
+    SimAgent(int index, String name, boolean witness, List<String> resources, TimingConfig timing) {
+        this.index = index;
+        this.name = name;
+        this.witness = witness;
+        this.resources = List.copyOf(resources);
+        this.timing = timing;
+    }
+
+    void start(long now, long firstHeartbeatAt) {
+        up = true;
+        incarnation++;
+        lease = new Lease(name, timing, resources);
+        nextHeartbeatAt = firstHeartbeatAt;
+    }
+
+    void crash() {
+        up = false;
+        lease = null;
+    }
+
+    /** Locally writable: up, told it is primary, and its lease still valid (the definition every invariant uses). */
+    public boolean writable(String resource, long now) {
+        return up && lease.role(resource) == LocalRole.PRIMARY && lease.valid(now);
+    }
+
+    public LocalRole role(String resource) {
+        return up ? lease.role(resource) : LocalRole.FENCED;
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public boolean up() {
+        return up;
+    }
+
+    public Lease lease() {
+        return lease;
+    }
+}
