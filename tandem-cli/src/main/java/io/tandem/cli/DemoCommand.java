@@ -33,13 +33,10 @@ final class DemoCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         prepare(dir);
-        Path config = dir.resolve("tandem.yaml").toAbsolutePath();
-        Files.writeString(config, demoConfig());
-        try (ChildPeers peers = new ChildPeers(config, dir.resolve("logs").toAbsolutePath())) {
-            for (String site : new String[] {"kyiv", "frankfurt"}) {
-                peers.start(site, false);
-            }
-            peers.start("witness", true);
+        try (LocalCluster cluster = LocalCluster.create(dir)) {
+            Path config = cluster.configFile();
+            ChildPeers peers = cluster.peers();
+            cluster.startAll();
             out.println("Started (config " + config + ", logs in " + dir.resolve("logs") + "):");
             peers.processes().forEach((n, p) -> out.println("  " + n + " pid " + p.pid()));
             out.println("\nIn another terminal, kill the primary site's agent and watch the other site take over:");
@@ -74,34 +71,5 @@ final class DemoCommand implements Callable<Integer> {
         }
         Files.createDirectories(dir);
         Files.writeString(dir.resolve(MARKER), "made by tandem demo; deleted by the next one\n");
-    }
-
-    static String demoConfig() throws IOException {
-        return """
-                # Written by 'tandem demo': two sites and a witness on this machine's loopback addresses.
-                cluster: demo
-                data_dir: data
-                sites:
-                  - name: kyiv
-                    address: 127.0.1.1
-                    raft_port: %d
-                    api_port: %d
-                    priority: 100
-                  - name: frankfurt
-                    address: 127.0.2.1
-                    raft_port: %d
-                    api_port: %d
-                    priority: 50
-                witness:
-                  name: witness
-                  address: 127.0.3.1
-                  raft_port: %d
-                  api_port: %d
-                resources:
-                  - name: db
-                    kind: postgres
-                    mode: sync
-                """.formatted(ChildPeers.freePort("127.0.1.1"), ChildPeers.freePort("127.0.1.1"), ChildPeers.freePort("127.0.2.1"),
-                ChildPeers.freePort("127.0.2.1"), ChildPeers.freePort("127.0.3.1"), ChildPeers.freePort("127.0.3.1"));
     }
 }

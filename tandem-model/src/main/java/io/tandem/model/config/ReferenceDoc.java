@@ -103,8 +103,11 @@ public final class ReferenceDoc {
         return text.startsWith("(") ? cell(text) : "`" + cell(text) + "`";
     }
 
-    /** Markdown table cells end at '|', so enum choices like sync|async must be escaped. */
+    /**
+     * Markdown table cells end at '|', so enum choices like sync|async must be escaped; '[' and '*' would
+     * otherwise start links and emphasis in patterns like [a-z][a-z0-9-]*.
+     */
     private static String cell(String text) {
-        return text.replace("|", "\\|");
+        return text.replace("|", "\\|").replace("[", "\\[").replace("]", "\\]").replace("*", "\\*");
     }
 }
