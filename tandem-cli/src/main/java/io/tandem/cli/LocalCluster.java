@@ -43,7 +43,7 @@ public final class LocalCluster implements AutoCloseable {
     public static LocalCluster create(Path dir) throws IOException {
         Files.createDirectories(dir);
         Path file = dir.resolve("tandem.yaml").toAbsolutePath();
-        Files.writeString(file, config());
+        Files.writeString(file, yaml());
         try {
             return new LocalCluster(dir.toAbsolutePath(), file, ConfigLoader.load(file));
         } catch (ConfigException e) {
@@ -51,7 +51,7 @@ public final class LocalCluster implements AutoCloseable {
         }
     }
 
-    static String config() throws IOException {
+    static String yaml() throws IOException {
         return """
                 # Written by tandem: two sites and a witness on this machine's loopback addresses.
                 cluster: demo
