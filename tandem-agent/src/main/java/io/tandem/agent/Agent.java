@@ -11,6 +11,9 @@ import io.tandem.control.LocalChange;
 import io.tandem.control.LocalRole;
 import io.tandem.control.ResourceReport;
 import io.tandem.control.SiteReport;
+import io.tandem.control.SyncStandbys;
+import io.tandem.model.state.PeerHealth;
+import io.tandem.model.state.ResourceState;
 import io.tandem.model.config.PeerConfig;
 import io.tandem.model.config.ResourceConfig;
 import io.tandem.model.config.TandemConfig;
@@ -45,6 +48,7 @@ public final class Agent implements AutoCloseable {
     private final RaftNode raft;
     private final Lease lease;
     private final Map<String, ResourceDriver> drivers = new LinkedHashMap<>();
+    private final Map<String, SyncStandbys> sync = new LinkedHashMap<>();
     private final Controller controller;
     private final ScheduledExecutorService leaseLoop;
     private final ScheduledExecutorService controlLoop;
@@ -64,7 +68,10 @@ public final class Agent implements AutoCloseable {
         this.sm = new TandemStateMachine(book, peerNames, leader -> LOG.info("event=leader-changed peer={} leader={}", me.name(), leader.isEmpty() ? "none" : leader));
         this.raft = new RaftNode(config, me, sm);
         List<String> here = config.resources().stream().filter(r -> r.sites().contains(me.name())).map(ResourceConfig::name).toList();
-        here.forEach(r -> drivers.put(r, new RecordingDriver(me.name(), r)));
+        here.forEach(r -> {
+            drivers.put(r, new RecordingDriver(me.name(), r));
+            sync.put(r, new SyncStandbys());
+        });
         this.lease = new Lease(me.name(), config.timing(), here);
         this.controller = new Controller(config);
         this.leaseLoop = Executors.newSingleThreadScheduledExecutor(daemon("tandem-lease-" + me.name()));
@@ -122,6 +129,7 @@ public final class Agent implements AutoCloseable {
             for (LocalChange c : changes) {
                 apply(c);
             }
+            updateSyncStandbys();
         } catch (RuntimeException e) {
             LOG.error("event=lease-tick-failed peer={} error=\"{}\"", me.name(), e.toString());
         }
@@ -132,28 +140,36 @@ public final class Agent implements AutoCloseable {
             return;
         }
         long sentAt = monoMs();
-        raft.query(new Query.Heartbeat(me.name(), report()))
-                .orTimeout(config.timing().fenceAfter().toMillis(), TimeUnit.MILLISECONDS)
-                .whenComplete((reply, err) -> {
-                    heartbeatInFlight.set(false);
-                    if (err == null && reply.isSuccess()) {
-                        ClusterState s = Json.read(reply.getMessage().getContent().toByteArray(), ClusterState.class);
-                        synchronized (lease) {
-                            lease.renewed(sentAt, s);
-                        }
-                        if (!quorumReachable) {
-                            quorumReachable = true;
-                            LOG.info("event=quorum-reached peer={} leader={}", me.name(), reply.getServerId());
-                        }
-                    } else {
-                        heartbeatFailures.increment();
-                        if (quorumReachable) {
-                            quorumReachable = false;
-                            LOG.warn("event=quorum-unreachable peer={} error=\"{}\"", me.name(), err != null ? rootMessage(err)
-                                    : reply.getException() == null ? "not answered" : reply.getException().getMessage());
-                        }
-                    }
-                });
+        Query.Heartbeat q;
+        synchronized (lease) {
+            q = new Query.Heartbeat(me.name(), report());
+            sync.values().forEach(s -> s.heartbeatSent(sentAt));
+        }
+        Thread.ofVirtual().name("tandem-heartbeat-" + me.name()).start(() -> {
+            try {
+                RaftClientReply reply = raft.heartbeat(q);
+                if (!reply.isSuccess()) {
+                    throw new IOException(reply.getException() == null ? "not answered" : reply.getException().getMessage());
+                }
+                ClusterState s = Json.read(reply.getMessage().getContent().toByteArray(), ClusterState.class);
+                synchronized (lease) {
+                    lease.renewed(sentAt, s);
+                    sync.forEach((r, ss) -> ss.replied(sentAt, s.resource(r).map(ResourceState::inSync).orElse(List.of())));
+                }
+                if (!quorumReachable) {
+                    quorumReachable = true;
+                    LOG.info("event=quorum-reached peer={} leader={}", me.name(), reply.getServerId());
+                }
+            } catch (IOException | RuntimeException e) {
+                heartbeatFailures.increment();
+                if (quorumReachable) {
+                    quorumReachable = false;
+                    LOG.warn("event=quorum-unreachable peer={} error=\"{}\"", me.name(), rootMessage(e));
+                }
+            } finally {
+                heartbeatInFlight.set(false);
+            }
+        });
     }
 
     private void apply(LocalChange c) {
@@ -179,16 +195,41 @@ public final class Agent implements AutoCloseable {
         }
     }
 
+    /** Caller holds the lease lock. */
     private SiteReport report() {
         Map<String, ResourceReport> rs = new LinkedHashMap<>();
+        drivers.forEach((name, d) -> rs.put(name, new ResourceReport(lease.role(name), lease.epoch(name), d.position(), sync.get(name).reported())));
+        return new SiteReport(me.name(), lease.fenced(monoMs()), rs);
+    }
+
+    /**
+     * On a primary in sync mode: whom to wait for before acknowledging a write. Without a replicating driver
+     * every healthy standby counts as caught up; real drivers report it from their replication status.
+     */
+    private void updateSyncStandbys() {
         synchronized (lease) {
-            drivers.forEach((name, d) -> rs.put(name, new ResourceReport(lease.role(name), lease.epoch(name), d.position())));
-            return new SiteReport(me.name(), lease.fenced(monoMs()), rs);
+            ClusterState known = lease.known();
+            for (Map.Entry<String, SyncStandbys> e : sync.entrySet()) {
+                String r = e.getKey();
+                ResourceState rs = known.resource(r).orElse(null);
+                List<String> others = rs == null ? List.of() : rs.members().stream().filter(m -> !m.equals(me.name())).toList();
+                boolean primary = lease.role(r) == LocalRole.PRIMARY;
+                List<String> inSync = primary ? rs.inSync() : List.of();
+                List<String> caughtUp = primary ? others.stream().filter(m -> known.health(m) == PeerHealth.HEALTHY).toList() : List.of();
+                e.getValue().update(others, inSync, caughtUp);
+                drivers.get(r).waitFor(e.getValue().waitFor());
+            }
         }
     }
 
     private void controlTick() {
         try {
+            if (raft.isLeaderReady()) {
+                // The leader hears itself without a round trip: it is in the quorum by being its ready leader.
+                synchronized (lease) {
+                    book.record(me.name(), report());
+                }
+            }
             for (int i = 0; i < MAX_STEPS_PER_TICK && raft.isLeaderReady(); i++) {
                 Decision d = controller.decide(sm.state(), book.observations(config.peers().stream().map(PeerConfig::name).toList()),
                         System.currentTimeMillis());
@@ -231,7 +272,7 @@ public final class Agent implements AutoCloseable {
     /** The leader's view when a quorum answers within a heartbeat or two, else this peer's own copy. */
     public ClusterView clusterView() {
         try {
-            RaftClientReply r = raft.query(new Query.Status()).get(config.timing().fenceAfter().toMillis(), TimeUnit.MILLISECONDS);
+            RaftClientReply r = raft.status();
             if (r.isSuccess()) {
                 LeaderView v = Json.read(r.getMessage().getContent().toByteArray(), LeaderView.class);
                 return ClusterView.of(me.name(), "leader", v.leader(), v.state(), v.observations(), me.name(), fenced());

@@ -19,8 +19,11 @@ public record ClusterView(String cluster, String leader, String source, String a
 
     public record Resource(String name, String primary, long epoch, List<String> inSync, Map<String, MemberState> members) {}
 
-    /** lastHeartbeatMs: time since the leader last heard the peer; -1 when unknown (no leader reachable). */
-    public record Site(String name, String role, String health, boolean fenced, long lastHeartbeatMs) {}
+    /**
+     * lastHeartbeatMs: time since the leader last heard the peer; -1 when unknown (no leader reachable).
+     * healthSinceMs: the leader's wall-clock time (epoch ms) of the last change of health.
+     */
+    public record Site(String name, String role, String health, boolean fenced, long lastHeartbeatMs, long healthSinceMs) {}
 
     static ClusterView of(String answeredBy, String source, String leader, ClusterState s, Map<String, Observation> obs,
                           String self, boolean selfFenced) {
@@ -35,7 +38,7 @@ public record ClusterView(String cluster, String leader, String source, String a
             Observation o = obs.get(p.name());
             boolean fenced = p.name().equals(self) ? selfFenced : o != null && o.heard() && o.report().fenced();
             long age = o == null ? -1 : o.heardAgoMs();
-            sites.add(new Site(p.name(), role(s, p), p.health().name().toLowerCase(), fenced, age));
+            sites.add(new Site(p.name(), role(s, p), p.health().name().toLowerCase(), fenced, age, p.sinceMs()));
         }
         return new ClusterView(s.cluster(), leader, source, answeredBy, s.version(), resources, sites, s.runbooks());
     }

@@ -9,7 +9,6 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.apache.ratis.RaftConfigKeys;
 import org.apache.ratis.client.RaftClient;
@@ -39,6 +38,10 @@ final class RaftNode implements AutoCloseable {
     private final RaftGroup group;
     private final RaftServer server;
     private final RaftClient client;
+    private final RaftClient statusClient;
+    private volatile RaftClient heartbeatClient;
+    private volatile RaftPeerId heartbeatClientLeader;
+    private final long heartbeatTimeoutMs;
 
     RaftNode(TandemConfig config, PeerConfig me, TandemStateMachine sm) throws IOException {
         this.me = me;
@@ -72,6 +75,32 @@ final class RaftNode implements AutoCloseable {
                 .setOption(existing ? RaftStorage.StartupOption.RECOVER : RaftStorage.StartupOption.FORMAT)
                 .build();
         this.client = newClient(group, t.heartbeat().toMillis() * 4);
+        this.statusClient = newClient(group, t.fenceAfter().toMillis());
+        this.heartbeatTimeoutMs = t.heartbeat().toMillis() * 4;
+        this.heartbeatClient = newClient(group, heartbeatTimeoutMs);
+    }
+
+    private static RaftClient newClient(RaftGroup group, long timeoutMs, RaftPeerId leader) {
+        RaftProperties cp = new RaftProperties();
+        RaftConfigKeys.Rpc.setType(cp, SupportedRpcType.NETTY);
+        RaftClientConfigKeys.Rpc.setRequestTimeout(cp, ms(timeoutMs));
+        RaftClient.Builder b = RaftClient.newBuilder()
+                .setProperties(cp)
+                .setRaftGroup(group)
+                .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(3, ms(50)));
+        if (leader != null) {
+            b.setLeaderId(leader);
+        }
+        return b.build();
+    }
+
+    /** The leader as this peer's own Raft server knows it, or null. */
+    RaftPeerId knownLeader() {
+        try {
+            return server.getDivision(group.getGroupId()).getInfo().getLeaderId();
+        } catch (IOException e) {
+            return null;
+        }
     }
 
     static RaftGroup group(TandemConfig config) {
@@ -79,21 +108,14 @@ final class RaftNode implements AutoCloseable {
                 .setId(pc.name())
                 .setAddress(pc.raftAddress())
                 // The witness is the preferred leader: losing a site then rarely costs an election.
-                .setPriority(pc.isWitness() ? 2 : 1)
+                .setPriority(pc.raftPriority())
                 .build()).toList();
         UUID id = UUID.nameUUIDFromBytes(("tandem:" + config.cluster()).getBytes(StandardCharsets.UTF_8));
         return RaftGroup.valueOf(RaftGroupId.valueOf(id), peers);
     }
 
     static RaftClient newClient(RaftGroup group, long timeoutMs) {
-        RaftProperties cp = new RaftProperties();
-        RaftConfigKeys.Rpc.setType(cp, SupportedRpcType.NETTY);
-        RaftClientConfigKeys.Rpc.setRequestTimeout(cp, ms(timeoutMs));
-        return RaftClient.newBuilder()
-                .setProperties(cp)
-                .setRaftGroup(group)
-                .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(3, ms(50)))
-                .build();
+        return newClient(group, timeoutMs, null);
     }
 
     private static TimeDuration ms(long v) {
@@ -118,17 +140,60 @@ final class RaftNode implements AutoCloseable {
 
     /** Appends an entry and waits until it is committed and applied. */
     RaftClientReply append(Command c) throws IOException {
-        return client.io().send(Message.valueOf(org.apache.ratis.thirdparty.com.google.protobuf.ByteString.copyFrom(Json.bytes(c))));
+        return client.io().send(message(c));
     }
 
-    CompletableFuture<RaftClientReply> query(Query q) {
-        return client.async().sendReadOnly(Message.valueOf(org.apache.ratis.thirdparty.com.google.protobuf.ByteString.copyFrom(Json.bytes(q))));
+    /**
+     * A heartbeat, blocking. Ratis' ordered async client closes itself for good after some failures
+     * (AlreadyClosedException on every later call), so heartbeats use the blocking API and a client
+     * that is replaced after any failure.
+     */
+    RaftClientReply heartbeat(Query.Heartbeat q) throws IOException {
+        // Aim at the leader this peer's own Raft server knows: after an election a client left pointing at the
+        // dead leader would spend its retries there while the new leader's fail_after grace runs out.
+        RaftPeerId leader = knownLeader();
+        if (leader != null && !leader.equals(heartbeatClientLeader)) {
+            replaceHeartbeatClient(leader);
+        }
+        RaftClient c = heartbeatClient;
+        try {
+            return c.io().sendReadOnly(message(q));
+        } catch (IOException | RuntimeException e) {
+            replaceHeartbeatClient(knownLeader());
+            throw e;
+        }
+    }
+
+    private void replaceHeartbeatClient(RaftPeerId leader) {
+        RaftClient old = heartbeatClient;
+        heartbeatClient = newClient(group, heartbeatTimeoutMs, leader);
+        heartbeatClientLeader = leader;
+        closeQuietly(old);
+    }
+
+    /** The leader's view for status; blocking, bounded by fence_after per attempt. */
+    RaftClientReply status() throws IOException {
+        return statusClient.io().sendReadOnly(message(new Query.Status()));
+    }
+
+    private static Message message(Object o) {
+        return Message.valueOf(org.apache.ratis.thirdparty.com.google.protobuf.ByteString.copyFrom(Json.bytes(o)));
+    }
+
+    private static void closeQuietly(RaftClient c) {
+        try {
+            c.close();
+        } catch (IOException | RuntimeException e) {
+            // a broken client may fail to close; nothing else holds it
+        }
     }
 
     @Override
     public void close() throws IOException {
         try {
-            client.close();
+            closeQuietly(client);
+            closeQuietly(statusClient);
+            closeQuietly(heartbeatClient);
         } finally {
             server.close();
         }

@@ -37,6 +37,16 @@ final class RecordingDriver implements ResourceDriver {
         note("follow epoch=" + epoch, reason);
     }
 
+    private java.util.Set<String> waitFor = java.util.Set.of();
+
+    @Override
+    public synchronized void waitFor(java.util.Set<String> sites) {
+        if (!sites.equals(waitFor)) {
+            waitFor = java.util.Set.copyOf(sites);
+            note("wait-for " + new java.util.TreeSet<>(sites), "sync standbys changed");
+        }
+    }
+
     @Override
     public long position() {
         return 0;

@@ -14,6 +14,9 @@ public interface ResourceDriver {
     /** Follow the primary (or wait for one) without accepting writes. */
     void follow(long epoch, String reason);
 
+    /** On a primary in sync mode: acknowledge a write only once these sites have it (PostgreSQL synchronous_standby_names). */
+    void waitFor(java.util.Set<String> sites);
+
     /** Position of this copy (e.g. replayed LSN); 0 when the resource has no notion of one. */
     long position();
 }

@@ -96,7 +96,8 @@ public final class Controller {
                     "started failover #" + id + " of " + r.name() + ": primary " + r.primary() + " failed at epoch " + r.epoch()));
         }
         for (String site : r.members()) {
-            if (state.memberState(r.name(), site) == MemberState.CATCHING_UP && caughtUp(r, site, obs)) {
+            if (state.memberState(r.name(), site) == MemberState.CATCHING_UP
+                    && (rc.mode() == ReplicationMode.SYNC ? primaryWaitsFor(r, site, obs) : caughtUp(r, site, obs))) {
                 return Optional.of(Decision.of(new Command.AddInSync(r.name(), site, r.epoch(), now), Fsm.CAUGHT_UP, ReasonCode.CAUGHT_UP,
                         site + " caught up with " + r.primary() + " on " + r.name() + " at epoch " + r.epoch() + "; added to the in-sync set"));
             }
@@ -105,12 +106,15 @@ public final class Controller {
     }
 
     private Optional<Decision> bootstrap(ClusterState state, ResourceConfig rc, ResourceState r, Observations obs, long now) {
-        boolean allHeard = r.members().stream().allMatch(s -> state.health(s) != PeerHealth.UNKNOWN);
+        // Heard by this leader, not merely HEALTHY in the state: a new leader inherits health from its predecessor,
+        // and the first primary must be a site that is alive now (sync mode cannot fail over from a lone primary).
+        boolean allHeard = r.members().stream().allMatch(s -> obs.of(s).heard());
         if (!allHeard && obs.leaderForMs() < timing.failAfter().toMillis()) {
             return Optional.of(Decision.idle(ReasonCode.WAITING, "waiting for every site of " + r.name() + " before choosing its first primary"));
         }
         Optional<PeerConfig> best = r.members().stream()
                 .filter(s -> state.memberState(r.name(), s) == MemberState.CATCHING_UP)
+                .filter(s -> obs.of(s).heard() && obs.of(s).heardAgoMs() < timing.failAfter().toMillis())
                 .map(s -> config.peer(s).orElseThrow())
                 .filter(PeerConfig::primaryEligible)
                 .max(Comparator.comparingInt(PeerConfig::priority).thenComparing(PeerConfig::name, Comparator.reverseOrder()));
@@ -128,6 +132,19 @@ public final class Controller {
         ResourceReport prim = obs.of(r.primary()).report().resources().get(r.name());
         return mine != null && prim != null && mine.role() == LocalRole.STANDBY && mine.epoch() == r.epoch()
                 && prim.role() == LocalRole.PRIMARY && prim.epoch() == r.epoch() && mine.lsn() >= prim.lsn();
+    }
+
+    /**
+     * Sync mode: the standby follows the current epoch and the primary reports that it has caught up and is already
+     * waited for. Waiting must come first, or the primary would acknowledge writes without the site until it learns
+     * of the entry, and a failover to the site could lose them. The primary's own view also replaces comparing two
+     * reports taken at different instants, which under steady writes can keep a standby out for good.
+     */
+    static boolean primaryWaitsFor(ResourceState r, String site, Observations obs) {
+        ResourceReport mine = obs.of(site).report().resources().get(r.name());
+        ResourceReport prim = obs.of(r.primary()).report().resources().get(r.name());
+        return mine != null && prim != null && mine.role() == LocalRole.STANDBY && mine.epoch() == r.epoch()
+                && prim.role() == LocalRole.PRIMARY && prim.epoch() == r.epoch() && prim.syncStandbys().contains(site);
     }
 
     /** Promotion candidates, best first: healthy, eligible, in sync (sync mode) or within max lag (async). */

@@ -33,7 +33,7 @@ public final class Fsm {
     public static final Transition BOOTSTRAP = new Transition(MEMBER, CATCHING_UP, PRIMARY, ReasonCode.BOOTSTRAP_PRIMARY,
             "no primary yet; highest-priority eligible healthy site, once all sites are heard or fail_after has passed");
     public static final Transition CAUGHT_UP = new Transition(MEMBER, CATCHING_UP, SYNC_STANDBY, ReasonCode.CAUGHT_UP,
-            "follows the primary at its epoch and has replayed up to the primary's position");
+            "follows the primary at its epoch and has replayed up to the primary's position (sync mode: the primary reports it caught up and already waits for it)");
     public static final Transition FAILOVER = new Transition(MEMBER, SYNC_STANDBY, PRIMARY, ReasonCode.FAILOVER_PROMOTED,
             "the primary's site failed; best eligible healthy in-sync candidate (failover runbook)");
     public static final Transition FAILOVER_ASYNC = new Transition(MEMBER, CATCHING_UP, PRIMARY, ReasonCode.FAILOVER_PROMOTED,

@@ -33,6 +33,8 @@ public final class ConfigKeys {
             "Port of the witness's Raft endpoint.");
     public static final ConfigKey<Integer> WITNESS_API_PORT = new ConfigKey<>("witness.api_port", ConfigKey.PORT, null,
             "Port of the witness's HTTP API.");
+    public static final ConfigKey<Boolean> WITNESS_PREFERRED = new ConfigKey<>("witness.preferred_leader", ConfigKey.BOOL, true,
+            "Make the witness the preferred Raft leader, so losing a site rarely costs an election.");
 
     public static final ConfigKey<String> RES_NAME = new ConfigKey<>("resources[].name", ConfigKey.IDENT, null,
             "Unique name of the replicated resource.");
@@ -65,7 +67,7 @@ public final class ConfigKeys {
 
     public static final List<ConfigKey<?>> ALL = List.of(CLUSTER, DATA_DIR,
             SITE_NAME, SITE_ADDRESS, SITE_RAFT_PORT, SITE_API_PORT, SITE_ELIGIBLE, SITE_PRIORITY,
-            WITNESS_NAME, WITNESS_ADDRESS, WITNESS_RAFT_PORT, WITNESS_API_PORT,
+            WITNESS_NAME, WITNESS_ADDRESS, WITNESS_RAFT_PORT, WITNESS_API_PORT, WITNESS_PREFERRED,
             RES_NAME, RES_KIND, RES_MODE, RES_MAX_LAG, RES_SITES,
             HEARTBEAT, FAIL_AFTER, FENCE_AFTER, ELECTION_MIN, ELECTION_MAX,
             USER_NAME, USER_ROLE, USER_TOKEN);

@@ -80,7 +80,8 @@ public final class ConfigLoader {
         }
         top.section("witness").ifPresent(w -> {
             peers.add(new PeerConfig(w.get(ConfigKeys.WITNESS_NAME), PeerKind.WITNESS, w.get(ConfigKeys.WITNESS_ADDRESS),
-                    orZero(w.get(ConfigKeys.WITNESS_RAFT_PORT)), orZero(w.get(ConfigKeys.WITNESS_API_PORT)), false, 0, w.location()));
+                    orZero(w.get(ConfigKeys.WITNESS_RAFT_PORT)), orZero(w.get(ConfigKeys.WITNESS_API_PORT)), false,
+                    Boolean.TRUE.equals(w.get(ConfigKeys.WITNESS_PREFERRED)) ? 1 : 0, w.location()));
             w.rejectUnknown();
         });
         List<String> siteNames = peers.stream().filter(p -> p.kind() == PeerKind.SITE).map(PeerConfig::name).toList();

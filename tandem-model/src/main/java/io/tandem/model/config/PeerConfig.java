@@ -1,6 +1,9 @@
 package io.tandem.model.config;
 
-/** A site or the witness: one Raft peer with its addresses. */
+/**
+ * A site or the witness: one Raft peer with its addresses. {@code priority}: for a site, its preference
+ * as primary; for the witness, 1 when it is the preferred Raft leader (witness.preferred_leader), else 0.
+ */
 public record PeerConfig(String name, PeerKind kind, String address, int raftPort, int apiPort,
                          boolean primaryEligible, int priority, Location location) {
 
@@ -10,6 +13,11 @@ public record PeerConfig(String name, PeerKind kind, String address, int raftPor
 
     public String apiUrl() {
         return "http://" + address + ":" + apiPort;
+    }
+
+    /** Ratis leader priority: the preferred witness above the sites, otherwise all equal. */
+    public int raftPriority() {
+        return isWitness() && priority > 0 ? 2 : 1;
     }
 
     public boolean isWitness() {
