@@ -2,6 +2,7 @@ package io.tandem.testkit;
 
 import io.tandem.control.Lease;
 import io.tandem.control.LocalRole;
+import io.tandem.control.SyncStandbys;
 import io.tandem.model.config.TimingConfig;
 import java.util.List;
 
@@ -21,6 +22,8 @@ public final class SimAgent {
     int incarnation;
     Lease lease;
     long nextHeartbeatAt;
+    /** Per resource hosted here, whom this copy waits for as a primary; a restart starts with none. */
+    final java.util.Map<String, SyncStandbys> sync = new java.util.TreeMap<>();
 
     SimAgent(int index, String name, boolean witness, List<String> resources, TimingConfig timing) {
         this.index = index;
@@ -30,10 +33,12 @@ public final class SimAgent {
         this.timing = timing;
     }
 
-    void start(long now, long firstHeartbeatAt) {
+    void start(long firstHeartbeatAt) {
         up = true;
         incarnation++;
         lease = new Lease(name, timing, resources);
+        sync.clear();
+        resources.forEach(r -> sync.put(r, new SyncStandbys()));
         nextHeartbeatAt = firstHeartbeatAt;
     }
 

@@ -1,0 +1,301 @@
+package io.tandem.testkit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.tandem.control.Controller;
+import io.tandem.control.Decision;
+import io.tandem.control.Fsm;
+import io.tandem.control.LocalRole;
+import io.tandem.control.Observation;
+import io.tandem.control.Observations;
+import io.tandem.control.ReasonCode;
+import io.tandem.control.ResourceReport;
+import io.tandem.control.SiteReport;
+import io.tandem.model.config.TandemConfig;
+import io.tandem.model.state.ClusterState;
+import io.tandem.model.state.Command;
+import io.tandem.model.state.PeerHealth;
+import io.tandem.model.state.RunbookStatus;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The controller as tables: (state, observations, time) -> reason code and command. Two sites (kyiv priority 100,
+ * frankfurt 50) and a witness, resource {@code db}; fail_after 1.5 s. Each test is one behaviour.
+ */
+class ControllerTableTest {
+    private static final long T = 100_000;
+
+    @Test
+    void emptyStateIsFormedFromTheConfig() {
+        expect(ClusterState.empty(), obs(0), ReasonCode.INITIALIZE, Command.Initialize.class);
+    }
+
+    @Test
+    void firstHeartbeatWelcomesAPeer() {
+        Decision d = expect(formed(), obs(200).heard("kyiv", 100), ReasonCode.PEER_JOINED, Command.SetPeerHealth.class);
+        assertThat(d.transition()).contains(Fsm.PEER_JOINED);
+    }
+
+    @Test
+    void newLeaderGrantsFullFailAfterBeforeDeclaringFailure() {
+        ClusterState s = primaryKyivWithFrankfurtInSync();
+        // a new leader has heard nobody yet: peers are granted fail_after from the moment it took office
+        expectNo(s, obs(1495), ReasonCode.STEADY);
+        Decision d = expect(s, obs(1500), ReasonCode.PEER_FAILED, Command.SetPeerHealth.class);
+        assertThat(((Command.SetPeerHealth) d.command().orElseThrow()).peer()).isEqualTo("frankfurt");
+    }
+
+    @Test
+    void siteSilentForFailAfterIsDeclaredFailed() {
+        ClusterState s = primaryKyivWithFrankfurtInSync();
+        Obs o = healthyObs().heard("kyiv", 1500);
+        Decision d = expect(s, o, ReasonCode.PEER_FAILED, Command.SetPeerHealth.class);
+        assertThat(d.transition()).contains(Fsm.PEER_FAILED);
+        expectNo(s, healthyObs().heard("kyiv", 1495), ReasonCode.STEADY);
+    }
+
+    @Test
+    void firstPrimaryWaitsForEverySiteUntilFailAfter() {
+        ClusterState s = apply(formed(), health("kyiv", PeerHealth.HEALTHY), health("witness", PeerHealth.HEALTHY));
+        expectNo(s, obs(1000).heard("kyiv", 10).heard("witness", 10), ReasonCode.WAITING);
+    }
+
+    @Test
+    void firstPrimaryIsTheHighestPriorityHeardSite() {
+        ClusterState s = allHealthy();
+        Decision d = expect(s, healthyObs(), ReasonCode.BOOTSTRAP_PRIMARY, Command.Promote.class);
+        assertThat(d.command().orElseThrow()).isEqualTo(new Command.Promote("db", "kyiv", 1, 0, T));
+    }
+
+    @Test
+    void firstPrimaryIsNeverASiteThisLeaderHasNotHeard() {
+        // kyiv is HEALTHY in the state inherited from the last leader, but this leader, in office for 250 ms, has
+        // not heard it: it waits rather than make a site that may be down the lone first primary
+        expectNo(allHealthy(), obs(250).heard("frankfurt", 10).heard("witness", 10), ReasonCode.WAITING);
+        ClusterState kyivDeclared = apply(allHealthy(), health("kyiv", PeerHealth.FAILED));
+        Decision d = expect(kyivDeclared, obs(1500).heard("frankfurt", 10).heard("witness", 10), ReasonCode.BOOTSTRAP_PRIMARY, Command.Promote.class);
+        assertThat(((Command.Promote) d.command().orElseThrow()).site()).isEqualTo("frankfurt");
+    }
+
+    @Test
+    void standbyEntersTheInSyncSetOnlyOnceThePrimaryWaitsForIt() {
+        ClusterState s = apply(allHealthy(), promote("kyiv", 1));
+        Obs notYet = obs(5000).heard("witness", 10)
+                .heard("kyiv", 10, LocalRole.PRIMARY, 1, 5000, List.of())
+                .heard("frankfurt", 10, LocalRole.STANDBY, 1, 5000, List.of());
+        expectNo(s, notYet, ReasonCode.STEADY);
+        Obs waits = obs(5000).heard("witness", 10)
+                .heard("kyiv", 10, LocalRole.PRIMARY, 1, 5000, List.of("frankfurt"))
+                .heard("frankfurt", 10, LocalRole.STANDBY, 1, 5000, List.of());
+        Decision d = expect(s, waits, ReasonCode.CAUGHT_UP, Command.AddInSync.class);
+        assertThat(d.transition()).contains(Fsm.CAUGHT_UP);
+    }
+
+    @Test
+    void standbyStillFollowingAnOlderEpochStaysCatchingUp() {
+        ClusterState s = apply(allHealthy(), promote("kyiv", 1));
+        expectNo(s, obs(5000).heard("witness", 10)
+                .heard("kyiv", 10, LocalRole.PRIMARY, 1, 5000, List.of("frankfurt"))
+                .heard("frankfurt", 10, LocalRole.STANDBY, 0, 5000, List.of()), ReasonCode.STEADY);
+    }
+
+    @Test
+    void asyncStandbyBehindThePrimaryStaysCatchingUp() {
+        Controller async = new Controller(SimTopologies.TWO_ASYNC);
+        ClusterState s = apply(allHealthy(async), promote("kyiv", 1));
+        Obs behind = obs(5000).heard("witness", 10).heard("kyiv", 10, LocalRole.PRIMARY, 1, 5000, List.of())
+                .heard("frankfurt", 10, LocalRole.STANDBY, 1, 4999, List.of());
+        assertThat(async.decide(s, behind.build(), T).reason().code()).isEqualTo(ReasonCode.STEADY);
+        Obs level = obs(5000).heard("witness", 10).heard("kyiv", 10, LocalRole.PRIMARY, 1, 5000, List.of())
+                .heard("frankfurt", 10, LocalRole.STANDBY, 1, 5000, List.of());
+        assertThat(async.decide(s, level.build(), T).reason().code()).isEqualTo(ReasonCode.CAUGHT_UP);
+    }
+
+    @Test
+    void failedPrimaryStartsAFailover() {
+        expect(kyivFailed(), standbyObs(), ReasonCode.FAILOVER_STARTED, Command.StartRunbook.class);
+    }
+
+    @Test
+    void failoverFirstRecordsThatTheOldPrimaryFenced() {
+        ClusterState s = apply(kyivFailed(), start());
+        Decision d = expect(s, standbyObs(), ReasonCode.FAILOVER_FENCED_OLD, Command.RecordStep.class);
+        assertThat(((Command.RecordStep) d.command().orElseThrow()).step()).isEqualTo("fence-old");
+    }
+
+    @Test
+    void halfDoneRunbookIsResumedNotRestarted() {
+        // a new leader finds runbook #1 with its fence step done: it selects, it does not start runbook #2
+        ClusterState s = apply(kyivFailed(), start(), step("fence-old", "kyiv"));
+        Decision d = expect(s, standbyObs(), ReasonCode.FAILOVER_SELECTED, Command.RecordStep.class);
+        assertThat((Command.RecordStep) d.command().orElseThrow()).extracting(Command.RecordStep::runbookId, Command.RecordStep::step, Command.RecordStep::site)
+                .containsExactly(1L, "select-target", "frankfurt");
+        ClusterState selected = apply(s, d.command().orElseThrow());
+        Decision p = expect(selected, standbyObs(), ReasonCode.FAILOVER_PROMOTED, Command.Promote.class);
+        assertThat(p.command().orElseThrow()).isEqualTo(new Command.Promote("db", "frankfurt", 2, 1, T));
+        assertThat(p.transition()).contains(Fsm.FAILOVER);
+    }
+
+    @Test
+    void standbyOutOfSyncIsNeverPromoted() {
+        ClusterState s = apply(allHealthy(), promote("kyiv", 1), health("kyiv", PeerHealth.FAILED), start(), step("fence-old", "kyiv"));
+        expectNo(s, standbyObs(), ReasonCode.FAILOVER_BLOCKED);
+    }
+
+    @Test
+    void failedStandbyLeavesTheInSyncSetAndIsNotPromoted() {
+        ClusterState s = apply(kyivFailed(), health("frankfurt", PeerHealth.FAILED), start(), step("fence-old", "kyiv"));
+        assertThat(s.resource("db").orElseThrow().inSync()).containsExactly("kyiv");
+        expectNo(s, obs(5000).heard("witness", 10), ReasonCode.FAILOVER_BLOCKED);
+    }
+
+    @Test
+    void primaryReturningBeforeAnyPromotionAbortsTheFailover() {
+        ClusterState s = apply(kyivFailed(), start(), step("fence-old", "kyiv"), health("kyiv", PeerHealth.HEALTHY));
+        Decision d = expect(s, healthyObs(), ReasonCode.FAILOVER_ABORTED, Command.EndRunbook.class);
+        assertThat(((Command.EndRunbook) d.command().orElseThrow()).status()).isEqualTo(RunbookStatus.ABORTED);
+    }
+
+    @Test
+    void targetThatLeftTheCandidatesAbortsTheRunbook() {
+        ClusterState s = apply(kyivFailed(), start(), step("fence-old", "kyiv"), step("select-target", "frankfurt"),
+                health("frankfurt", PeerHealth.FAILED));
+        expect(s, obs(5000).heard("witness", 10), ReasonCode.FAILOVER_ABORTED, Command.EndRunbook.class);
+    }
+
+    @Test
+    void failoverEndsWhenTheNewPrimaryServesAtTheNewEpoch() {
+        ClusterState s = apply(kyivFailed(), start(), step("fence-old", "kyiv"), step("select-target", "frankfurt"),
+                new Command.Promote("db", "frankfurt", 2, 1, T));
+        expectNo(s, standbyObs(), ReasonCode.WAITING);
+        Obs served = obs(5000).heard("witness", 10).heard("frankfurt", 10, LocalRole.PRIMARY, 2, 7000, List.of());
+        expect(s, served, ReasonCode.FAILOVER_CONFIRMED, Command.EndRunbook.class);
+    }
+
+    @Test
+    void asyncStandbyWithinMaxLagIsPromoted() {
+        Controller async = new Controller(SimTopologies.TWO_ASYNC);
+        ClusterState s = apply(allHealthy(async), promote("kyiv", 1), health("kyiv", PeerHealth.FAILED), start(), step("fence-old", "kyiv"),
+                step("select-target", "frankfurt"));
+        Decision d = async.decide(s, standbyObs().build(), T);
+        assertThat(d.reason().code()).isEqualTo(ReasonCode.FAILOVER_PROMOTED);
+        assertThat(d.transition()).contains(Fsm.FAILOVER_ASYNC);
+    }
+
+    @Test
+    void asyncStandbyBeyondMaxLagIsNotPromoted() {
+        Controller async = new Controller(SimTopologies.TWO_ASYNC);
+        ClusterState s = apply(allHealthy(async), promote("kyiv", 1), health("kyiv", PeerHealth.FAILED), start(), step("fence-old", "kyiv"));
+        long maxLag = SimTopologies.TWO_ASYNC.resources().get(0).maxLagOnFailover().bytes();
+        Obs o = obs(5000).heard("witness", 10).heard("kyiv", 1600, LocalRole.PRIMARY, 1, maxLag + 5001, List.of())
+                .heard("frankfurt", 10, LocalRole.STANDBY, 1, 5000, List.of());
+        assertThat(async.decide(s, o.build(), T).reason().code()).isEqualTo(ReasonCode.FAILOVER_BLOCKED);
+    }
+
+    // --- the table's vocabulary -------------------------------------------------------------------------------
+
+    private static final Controller CONTROLLER = new Controller(SimTopologies.TWO_SYNC);
+
+    private static Decision expect(ClusterState s, Obs o, ReasonCode code, Class<? extends Command> command) {
+        Decision d = CONTROLLER.decide(s, o.build(), T);
+        assertThat(d.reason().code()).as(d.reason().toString()).isEqualTo(code);
+        assertThat(d.command()).as(d.reason().toString()).containsInstanceOf(command);
+        d.transition().ifPresent(t -> assertThat(Fsm.all()).contains(t));
+        return d;
+    }
+
+    private static void expectNo(ClusterState s, Obs o, ReasonCode code) {
+        Decision d = CONTROLLER.decide(s, o.build(), T);
+        assertThat(d.reason().code()).as(d.reason().toString()).isEqualTo(code);
+        assertThat(d.command()).as(d.reason().toString()).isEmpty();
+    }
+
+    private static ClusterState formed() {
+        return formed(CONTROLLER);
+    }
+
+    private static ClusterState formed(Controller c) {
+        return ClusterState.empty().apply(c.decide(ClusterState.empty(), new Observations(0, Map.of()), T).command().orElseThrow());
+    }
+
+    private static ClusterState allHealthy() {
+        return allHealthy(CONTROLLER);
+    }
+
+    private static ClusterState allHealthy(Controller c) {
+        return apply(formed(c), health("kyiv", PeerHealth.HEALTHY), health("frankfurt", PeerHealth.HEALTHY), health("witness", PeerHealth.HEALTHY));
+    }
+
+    private static ClusterState primaryKyivWithFrankfurtInSync() {
+        return apply(allHealthy(), promote("kyiv", 1), new Command.AddInSync("db", "frankfurt", 1, T));
+    }
+
+    private static ClusterState kyivFailed() {
+        return apply(primaryKyivWithFrankfurtInSync(), health("kyiv", PeerHealth.FAILED));
+    }
+
+    private static Command health(String peer, PeerHealth h) {
+        return new Command.SetPeerHealth(peer, h, "table", T);
+    }
+
+    private static Command promote(String site, long epoch) {
+        return new Command.Promote("db", site, epoch, 0, T);
+    }
+
+    private static Command start() {
+        return new Command.StartRunbook(1, "failover", "db", "kyiv", T);
+    }
+
+    private static Command step(String step, String site) {
+        return new Command.RecordStep(1, step, site, "table", T);
+    }
+
+    private static ClusterState apply(ClusterState s, Command... commands) {
+        for (Command c : commands) {
+            ClusterState next = s.apply(c);
+            assertThat(next).as("table setup: " + c + " must change the state").isNotSameAs(s);
+            s = next;
+        }
+        return s;
+    }
+
+    /** Every peer heard 10 ms ago; no resource reports. */
+    private static Obs healthyObs() {
+        return obs(5000).heard("kyiv", 10).heard("frankfurt", 10).heard("witness", 10);
+    }
+
+    /** kyiv silent for fail_after; frankfurt a standby at epoch 1 with kyiv's position. */
+    private static Obs standbyObs() {
+        return obs(5000).heard("witness", 10).heard("kyiv", 1600, LocalRole.PRIMARY, 1, 5000, List.of("frankfurt"))
+                .heard("frankfurt", 10, LocalRole.STANDBY, 1, 5000, List.of());
+    }
+
+    private static Obs obs(long leaderForMs) {
+        return new Obs(leaderForMs, new TreeMap<>());
+    }
+
+    /** Observations built a peer at a time. */
+    private record Obs(long leaderForMs, Map<String, Observation> peers) {
+        Obs heard(String peer, long agoMs) {
+            return with(new Observation(peer, true, agoMs, new SiteReport(peer, false, Map.of())));
+        }
+
+        Obs heard(String peer, long agoMs, LocalRole role, long epoch, long lsn, List<String> syncStandbys) {
+            return with(new Observation(peer, true, agoMs, new SiteReport(peer, false, Map.of("db", new ResourceReport(role, epoch, lsn, syncStandbys)))));
+        }
+
+        Observations build() {
+            return new Observations(leaderForMs, peers);
+        }
+
+        private Obs with(Observation o) {
+            Map<String, Observation> m = new TreeMap<>(peers);
+            m.put(o.peer(), o);
+            return new Obs(leaderForMs, m);
+        }
+    }
+}

@@ -1,0 +1,46 @@
+package io.tandem.testkit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.tandem.control.SyncStandbys;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** The primary's side of the in-sync handshake: it reports before the controller adds, and lets go only after a quorum agrees. */
+class SyncStandbysTest {
+    private static final List<String> OTHERS = List.of("frankfurt", "warsaw");
+
+    @Test
+    void caughtUpStandbyIsWaitedForAndReportedBeforeItIsInSync() {
+        SyncStandbys w = new SyncStandbys();
+        w.update(OTHERS, List.of(), List.of("frankfurt"));
+        assertThat(w.waitFor()).containsExactly("frankfurt");
+        assertThat(w.reported()).containsExactly("frankfurt");
+    }
+
+    @Test
+    void standbyThatFellBehindIsWaitedForUntilAQuorumAnswersWithoutIt() {
+        SyncStandbys w = new SyncStandbys();
+        w.update(OTHERS, List.of(), List.of("frankfurt"));
+        w.update(OTHERS, List.of(), List.of());
+        assertThat(w.reported()).isEmpty();
+        assertThat(w.waitFor()).as("the controller may have added it from the last report").containsExactly("frankfurt");
+        w.replied(90, List.of()); // an answer to a heartbeat sent before the one that left it out proves nothing
+        assertThat(w.waitFor()).containsExactly("frankfurt");
+        w.heartbeatSent(100);
+        w.replied(100, List.of());
+        assertThat(w.waitFor()).isEmpty();
+    }
+
+    @Test
+    void standbyAddedMeanwhileStaysWaitedFor() {
+        SyncStandbys w = new SyncStandbys();
+        w.update(OTHERS, List.of(), List.of("frankfurt"));
+        w.update(OTHERS, List.of(), List.of());
+        w.heartbeatSent(100);
+        w.replied(100, List.of("frankfurt"));
+        assertThat(w.waitFor()).containsExactly("frankfurt");
+        w.update(OTHERS, List.of("frankfurt"), List.of());
+        assertThat(w.reported()).containsExactly("frankfurt");
+    }
+}
