@@ -13,17 +13,26 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Starts peers (agents, witness) as child JVMs of this one, with small heaps, logging to files, and
- * stops exactly those processes (by handle, never by name) when closed or when this JVM exits.
+ * stops exactly those processes (by handle, never by name) when closed or when this JVM exits. Given
+ * {@link LinkFaults}, each peer runs in its own cgroup so that links can be cut; closing removes them too.
  */
 public final class ChildPeers implements AutoCloseable {
     private final Path config;
     private final Path logDir;
+    private final LinkFaults faults; // null: peers run where this JVM runs, and no link can be cut
     private final Map<String, Process> processes = new LinkedHashMap<>();
+    private final Thread hook = new Thread(this::close, "tandem-children-stop");
 
     public ChildPeers(Path config, Path logDir) {
+        this(config, logDir, null);
+    }
+
+    /** With faults (may be null), peers start in their cgroups, and {@link #close()} closes the faults once the peers have exited. */
+    ChildPeers(Path config, Path logDir, LinkFaults faults) {
         this.config = config;
         this.logDir = logDir;
-        Runtime.getRuntime().addShutdownHook(new Thread(this::close, "tandem-children-stop"));
+        this.faults = faults;
+        Runtime.getRuntime().addShutdownHook(hook);
     }
 
     /** JVM options for a light peer process; the JDK 24+ flags keep the shaded Netty in Ratis from warning. */
@@ -56,6 +65,9 @@ public final class ChildPeers implements AutoCloseable {
         } else {
             cmd.addAll(List.of("agent", "--config", config.toString(), "--site", name));
         }
+        if (faults != null) {
+            cmd = faults.wrap(name, cmd);
+        }
         Path log = logDir.resolve(name + ".log");
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
         processes.put(name, p);
@@ -83,6 +95,14 @@ public final class ChildPeers implements AutoCloseable {
             }
         }
         processes.clear();
+        if (faults != null) {
+            faults.close();
+        }
+        try {
+            Runtime.getRuntime().removeShutdownHook(hook);
+        } catch (IllegalStateException e) {
+            // already shutting down: this close runs in the hook or alongside it
+        }
     }
 
     /** A port free right now on the given loopback address. */

@@ -14,6 +14,8 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -30,25 +32,43 @@ public final class LocalCluster implements AutoCloseable {
     private final Path configFile;
     private final TandemConfig config;
     private final ChildPeers peers;
+    private final LinkFaults faults; // null when made without link faults or where they are unavailable
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofMillis(300)).build();
 
-    private LocalCluster(Path dir, Path configFile, TandemConfig config) {
+    private LocalCluster(Path dir, Path configFile, TandemConfig config, LinkFaults faults) {
         this.dir = dir;
         this.configFile = configFile;
         this.config = config;
-        this.peers = new ChildPeers(configFile, dir.resolve("logs"));
+        this.faults = faults;
+        this.peers = new ChildPeers(configFile, dir.resolve("logs"), faults);
     }
 
     /** Writes a config into {@code dir} (which must be empty or absent) and returns the cluster, not yet started. */
     public static LocalCluster create(Path dir) throws IOException {
+        return create(dir, false);
+    }
+
+    /**
+     * As {@link #create(Path)}; with {@code linkFaults}, each peer runs in its own cgroup so that {@link #cut} and
+     * {@link #cutLink} work, where {@link LinkFaults#availability()} allows it (else the cluster runs without them).
+     */
+    public static LocalCluster create(Path dir, boolean linkFaults) throws IOException {
         Files.createDirectories(dir);
         Path file = dir.resolve("tandem.yaml").toAbsolutePath();
         Files.writeString(file, yaml());
+        TandemConfig config;
         try {
-            return new LocalCluster(dir.toAbsolutePath(), file, ConfigLoader.load(file));
+            config = ConfigLoader.load(file);
         } catch (ConfigException e) {
             throw new IllegalStateException("generated config is invalid:\n" + e.getMessage(), e);
         }
+        LinkFaults faults = null;
+        if (linkFaults && LinkFaults.availability().available()) {
+            Map<String, LinkFaults.Endpoint> endpoints = new LinkedHashMap<>();
+            config.peers().forEach(p -> endpoints.put(p.name(), new LinkFaults.Endpoint(p.address(), p.raftPort())));
+            faults = LinkFaults.open(endpoints);
+        }
+        return new LocalCluster(dir.toAbsolutePath(), file, config, faults);
     }
 
     static String yaml() throws IOException {
@@ -174,6 +194,31 @@ public final class LocalCluster implements AutoCloseable {
         }).orElse(0L);
     }
 
+    /** The link faults of this cluster, if it was made with them and they are available here. */
+    public Optional<LinkFaults> linkFaults() {
+        return Optional.ofNullable(faults);
+    }
+
+    /** Isolates a peer from both others (see {@link LinkFaults#cut}). */
+    public void cut(String peer) throws IOException {
+        requireFaults().cut(peer);
+    }
+
+    public void cutLink(String a, String b) throws IOException {
+        requireFaults().cutLink(a, b);
+    }
+
+    public void heal() throws IOException {
+        requireFaults().heal();
+    }
+
+    private LinkFaults requireFaults() {
+        if (faults != null) return faults;
+        throw new IllegalStateException(LinkFaults.availability().available()
+                ? "this cluster was made without link faults; use LocalCluster.create(dir, true)" : LinkFaults.availability().reason());
+    }
+
+    /** Stops every peer, then removes the link faults' nftables table and cgroups. */
     @Override
     public void close() {
         peers.close();

@@ -1,0 +1,105 @@
+package io.tandem.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.tandem.cli.LocalCluster;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.stream.Stream;
+
+/** Reads a {@link LocalCluster}'s views for the scenarios: the leader's view of a resource or site, and a peer's own view. */
+final class Probe {
+    static final String DB = "db";
+    static final Duration POLL = Duration.ofMillis(50);
+
+    private final LocalCluster cluster;
+
+    Probe(LocalCluster cluster) {
+        this.cluster = cluster;
+    }
+
+    /** The leader's view, asked of the witness first, kyiv last (the scenarios cut or kill kyiv, which then answers slowly or not at all). */
+    Optional<JsonNode> leaderView() {
+        return cluster.leaderView(LocalCluster.WITNESS, LocalCluster.FRANKFURT, LocalCluster.KYIV);
+    }
+
+    static Optional<JsonNode> resource(JsonNode view, String name) {
+        for (JsonNode r : view.path("resources")) {
+            if (r.path("name").asText().equals(name)) return Optional.of(r);
+        }
+        return Optional.empty();
+    }
+
+    static Optional<JsonNode> site(JsonNode view, String name) {
+        for (JsonNode s : view.path("sites")) {
+            if (s.path("name").asText().equals(name)) return Optional.of(s);
+        }
+        return Optional.empty();
+    }
+
+    static List<String> texts(JsonNode array) {
+        List<String> out = new ArrayList<>();
+        array.forEach(x -> out.add(x.asText()));
+        return out;
+    }
+
+    /** db as the leader sees it, once a leader answers. */
+    Optional<JsonNode> db() {
+        return leaderView().flatMap(v -> resource(v, DB));
+    }
+
+    /** A peer's own role for db (PRIMARY, STANDBY, FENCED) and whether it is fenced, from GET /v1/local. */
+    Optional<Local> local(String peer) {
+        return cluster.local(peer).map(n -> new Local(n.path("fenced").asBoolean(), n.path("resources").path(DB).path("role").asText(),
+                n.path("resources").path(DB).path("epoch").asLong(), texts(n.path("events"))));
+    }
+
+    record Local(boolean fenced, String role, long epoch, List<String> events) {
+        /** When this peer's db went to the given role, per its own event log ("<instant> db A->B epoch=N: why"). */
+        Optional<Instant> lastChangeTo(String role) {
+            Optional<Instant> at = Optional.empty();
+            for (String e : events) {
+                if (e.contains(" " + DB + " ") && e.contains("->" + role + " ")) at = Optional.of(Instant.parse(e.substring(0, e.indexOf(' '))));
+            }
+            return at;
+        }
+    }
+
+    /**
+     * Waits for the steady state the scenarios start from: kyiv primary of db (it has the higher priority),
+     * frankfurt in the in-sync set (else a sync-mode failover has no candidate), every peer healthy. Returns db's epoch.
+     */
+    long awaitSteady() {
+        await("kyiv primary of db with frankfurt in sync, all peers healthy").atMost(Duration.ofSeconds(40)).pollInterval(Duration.ofMillis(200))
+                .untilAsserted(() -> {
+                    JsonNode v = leaderView().orElseThrow(() -> new AssertionError("no leader answered"));
+                    JsonNode db = resource(v, DB).orElseThrow(() -> new AssertionError("no resource db in " + v));
+                    assertThat(db.path("primary").asText()).as("primary of db in %s", v).isEqualTo(LocalCluster.KYIV);
+                    assertThat(texts(db.path("inSync"))).as("in-sync set of db in %s", v).contains(LocalCluster.FRANKFURT);
+                    assertThat(v.path("sites").findValuesAsText("health")).as("health of the peers in %s", v).containsExactly("healthy", "healthy", "healthy");
+                });
+        return db().orElseThrow().path("epoch").asLong();
+    }
+
+    /** Copies the peers' logs to target/it-logs/NAME so that a failed run can be read after the temp dir is gone. */
+    static void keepLogs(LocalCluster cluster, String name) {
+        Path to = Path.of("target", "it-logs", name);
+        try (Stream<Path> logs = Files.list(cluster.logDir())) {
+            Files.createDirectories(to);
+            for (Path p : logs.toList()) {
+                Files.copy(p, to.resolve(p.getFileName()), StandardCopyOption.REPLACE_EXISTING);
+            }
+        } catch (IOException e) {
+            System.err.println("could not keep the logs of " + name + ": " + e);
+        }
+    }
+}
