@@ -40,6 +40,10 @@ import org.slf4j.LoggerFactory;
 public final class Agent implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Agent.class);
     private static final int MAX_STEPS_PER_TICK = 10;
+    /** The lease is checked this often, so a fence lands within this much of fence_after. */
+    static final long LEASE_TICK_MS = 25;
+    /** After a failed heartbeat the next one goes out this soon, re-aimed at the leader then known. */
+    static final long RETRY_HEARTBEAT_MS = 50;
 
     private final TandemConfig config;
     private final PeerConfig me;
@@ -58,6 +62,8 @@ public final class Agent implements AutoCloseable {
     private final List<String> localEvents = new ArrayList<>();
     private ApiServer api;
     private volatile boolean quorumReachable;
+    private volatile long lastHeartbeatSentMs = Long.MIN_VALUE / 2;
+    private volatile boolean lastHeartbeatFailed;
     private volatile String lastReason = "";
 
     private Agent(TandemConfig config, PeerConfig me) throws IOException {
@@ -108,7 +114,7 @@ public final class Agent implements AutoCloseable {
             throw new AgentException("cannot serve the API of " + name + " on " + me.apiUrl() + ": " + what, e);
         }
         long hb = config.timing().heartbeat().toMillis();
-        a.leaseLoop.scheduleAtFixedRate(a::leaseTick, 0, hb, TimeUnit.MILLISECONDS);
+        a.leaseLoop.scheduleAtFixedRate(a::leaseTick, 0, LEASE_TICK_MS, TimeUnit.MILLISECONDS);
         a.controlLoop.scheduleWithFixedDelay(a::controlTick, hb, hb, TimeUnit.MILLISECONDS);
         LOG.info("event=started peer={} kind={} raft={} api={} data={}", name, me.kind().name().toLowerCase(), me.raftAddress(), me.apiUrl(),
                 config.dataDir().resolve(name));
@@ -136,10 +142,13 @@ public final class Agent implements AutoCloseable {
     }
 
     private void sendHeartbeat() {
-        if (!heartbeatInFlight.compareAndSet(false, true)) {
+        long now = monoMs();
+        long due = lastHeartbeatFailed ? RETRY_HEARTBEAT_MS : config.timing().heartbeat().toMillis();
+        if (now - lastHeartbeatSentMs < due || !heartbeatInFlight.compareAndSet(false, true)) {
             return;
         }
         long sentAt = monoMs();
+        lastHeartbeatSentMs = sentAt;
         Query.Heartbeat q;
         synchronized (lease) {
             q = new Query.Heartbeat(me.name(), report());
@@ -156,12 +165,14 @@ public final class Agent implements AutoCloseable {
                     lease.renewed(sentAt, s);
                     sync.forEach((r, ss) -> ss.replied(sentAt, s.resource(r).map(ResourceState::inSync).orElse(List.of())));
                 }
+                lastHeartbeatFailed = false;
                 if (!quorumReachable) {
                     quorumReachable = true;
                     LOG.info("event=quorum-reached peer={} leader={}", me.name(), reply.getServerId());
                 }
             } catch (IOException | RuntimeException e) {
                 heartbeatFailures.increment();
+                lastHeartbeatFailed = true;
                 if (quorumReachable) {
                     quorumReachable = false;
                     LOG.warn("event=quorum-unreachable peer={} error=\"{}\"", me.name(), rootMessage(e));

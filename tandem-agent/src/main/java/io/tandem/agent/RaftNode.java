@@ -40,7 +40,6 @@ final class RaftNode implements AutoCloseable {
     private final RaftClient client;
     private final RaftClient statusClient;
     private volatile RaftClient heartbeatClient;
-    private volatile RaftPeerId heartbeatClientLeader;
     private final long heartbeatTimeoutMs;
 
     RaftNode(TandemConfig config, PeerConfig me, TandemStateMachine sm) throws IOException {
@@ -76,21 +75,18 @@ final class RaftNode implements AutoCloseable {
                 .build();
         this.client = newClient(group, t.heartbeat().toMillis() * 4);
         this.statusClient = newClient(group, t.fenceAfter().toMillis());
-        this.heartbeatTimeoutMs = t.heartbeat().toMillis() * 4;
-        this.heartbeatClient = newClient(group, heartbeatTimeoutMs);
+        this.heartbeatTimeoutMs = t.heartbeat().toMillis() * 2;
+        this.heartbeatClient = newClient(group, heartbeatTimeoutMs, RetryPolicies.noRetry());
     }
 
-    private static RaftClient newClient(RaftGroup group, long timeoutMs, RaftPeerId leader) {
+    private static RaftClient newClient(RaftGroup group, long timeoutMs, org.apache.ratis.retry.RetryPolicy retry) {
         RaftProperties cp = new RaftProperties();
         RaftConfigKeys.Rpc.setType(cp, SupportedRpcType.NETTY);
         RaftClientConfigKeys.Rpc.setRequestTimeout(cp, ms(timeoutMs));
         RaftClient.Builder b = RaftClient.newBuilder()
                 .setProperties(cp)
                 .setRaftGroup(group)
-                .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(3, ms(50)));
-        if (leader != null) {
-            b.setLeaderId(leader);
-        }
+                .setRetryPolicy(retry);
         return b.build();
     }
 
@@ -115,7 +111,7 @@ final class RaftNode implements AutoCloseable {
     }
 
     static RaftClient newClient(RaftGroup group, long timeoutMs) {
-        return newClient(group, timeoutMs, null);
+        return newClient(group, timeoutMs, RetryPolicies.retryUpToMaximumCountWithFixedSleep(3, ms(50)));
     }
 
     private static TimeDuration ms(long v) {
@@ -144,31 +140,24 @@ final class RaftNode implements AutoCloseable {
     }
 
     /**
-     * A heartbeat, blocking. Ratis' ordered async client closes itself for good after some failures
-     * (AlreadyClosedException on every later call), so heartbeats use the blocking API and a client
-     * that is replaced after any failure.
+     * A heartbeat: one blocking read-only request to the leader this peer's own Raft server knows, no
+     * retries, bounded by twice the heartbeat interval. The caller tries again within tens of
+     * milliseconds, re-aimed, so a dead or stale leader costs one short failure, not the lease.
+     * (Ratis' ordered async client closes itself for good after some failures, hence blocking calls.)
      */
     RaftClientReply heartbeat(Query.Heartbeat q) throws IOException {
-        // Aim at the leader this peer's own Raft server knows: after an election a client left pointing at the
-        // dead leader would spend its retries there while the new leader's fail_after grace runs out.
         RaftPeerId leader = knownLeader();
-        if (leader != null && !leader.equals(heartbeatClientLeader)) {
-            replaceHeartbeatClient(leader);
+        if (leader == null) {
+            throw new IOException("no Raft leader known (election in progress?)");
         }
-        RaftClient c = heartbeatClient;
         try {
-            return c.io().sendReadOnly(message(q));
+            return heartbeatClient.io().sendReadOnly(message(q), leader);
         } catch (IOException | RuntimeException e) {
-            replaceHeartbeatClient(knownLeader());
+            RaftClient old = heartbeatClient;
+            heartbeatClient = newClient(group, heartbeatTimeoutMs, RetryPolicies.noRetry());
+            closeQuietly(old);
             throw e;
         }
-    }
-
-    private void replaceHeartbeatClient(RaftPeerId leader) {
-        RaftClient old = heartbeatClient;
-        heartbeatClient = newClient(group, heartbeatTimeoutMs, leader);
-        heartbeatClientLeader = leader;
-        closeQuietly(old);
     }
 
     /** The leader's view for status; blocking, bounded by fence_after per attempt. */

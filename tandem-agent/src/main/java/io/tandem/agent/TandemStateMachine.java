@@ -119,6 +119,12 @@ final class TandemStateMachine extends BaseStateMachine {
     public CompletableFuture<Message> query(Message request) {
         try {
             Query q = Json.read(request.getContent().toByteArray(), Query.class);
+            // Only the leader records heartbeats and knows them: a linearizable read served by a follower
+            // would renew the sender's lease while the leader, which decides failures, never heard it.
+            if (!leader.equals(getId() == null ? "" : getId().toString())) {
+                return CompletableFuture.failedFuture(new java.io.IOException(getId() + " is not the Raft leader (leader: "
+                        + (leader.isEmpty() ? "unknown" : leader) + ")"));
+            }
             Object answer = switch (q) {
                 case Query.Heartbeat h -> {
                     book.record(h.peer(), h.report());

@@ -20,7 +20,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInfo;
 import org.junit.jupiter.api.Timeout;
@@ -116,8 +115,6 @@ class SiteFailoverTest {
     }
 
     @Test
-    @Disabled("product bug (tandem-agent): when the witness, the Raft leader, dies, kyiv's heartbeats keep going to it for ~0.8 s "
-            + "after frankfurt has been elected, so kyiv's lease lapses and the primary refuses writes for ~0.75 s; see the report of 2026-11-23")
     void stoppingTheWitnessNeverFencesThePrimary() throws Exception {
         start(false);
         probe.awaitSteady();
