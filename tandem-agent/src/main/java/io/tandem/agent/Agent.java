@@ -106,7 +106,11 @@ public final class Agent implements AutoCloseable {
                     + " (is another process using the port, or is the address not configured on this host?)", e);
         }
         try {
-            a.api = new ApiServer(me.address(), me.apiPort(), a::clusterView, a::localView, a.metrics::scrape);
+            a.api = new ApiServer(me.address(), me.apiPort(),
+                    Map.of("/v1/cluster", a::clusterView, "/v1/local", a::localView, "/v1/audit", a::audit),
+                    a.metrics::scrape,
+                    Map.of("/v1/notes", new ApiServer.Post(io.tandem.model.config.Role.OPERATOR, a::note)),
+                    new Auth(config.users()));
             a.api.start();
         } catch (Exception e) {
             a.closeQuietly();
@@ -292,6 +296,42 @@ public final class Agent implements AutoCloseable {
             LOG.debug("event=status-from-local peer={} error=\"{}\"", me.name(), rootMessage(e));
         }
         return ClusterView.of(me.name(), "local", "", sm.state(), Map.of(), me.name(), fenced());
+    }
+
+    /** The audit log kept in the cluster state (newest last). */
+    public Object audit() {
+        return Map.of("audit", sm.state().audit());
+    }
+
+    record NoteRequest(String text) {}
+
+    /** POST /v1/notes: an operator's note in the audit log ("starting maintenance of kyiv"). */
+    private ApiServer.Reply note(io.tandem.model.config.UserConfig user, String body) {
+        NoteRequest n;
+        try {
+            n = Json.MAPPER.readValue(body, NoteRequest.class);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            return ApiServer.Reply.error(400, "body must be JSON like {\"text\": \"...\"}: " + e.getOriginalMessage());
+        }
+        if (n.text() == null || n.text().isBlank() || n.text().length() > 1000) {
+            return ApiServer.Reply.error(400, "'text' must be 1 to 1000 characters");
+        }
+        return mutate(user, "note", n.text());
+    }
+
+    /** Appends an audit entry through Raft and waits for it; the answer says who, what and when. */
+    private ApiServer.Reply mutate(io.tandem.model.config.UserConfig user, String action, String detail) {
+        long at = System.currentTimeMillis();
+        try {
+            RaftClientReply r = raft.append(new Command.Audit(user.name(), action, detail, at));
+            if (!r.isSuccess()) {
+                return ApiServer.Reply.error(503, "the cluster did not accept the change: " + r.getException());
+            }
+        } catch (IOException e) {
+            return ApiServer.Reply.error(503, "no quorum reachable, nothing was changed: " + rootMessage(e));
+        }
+        LOG.info("event=audit user={} role={} action={}", user.name(), user.role().name().toLowerCase(), action);
+        return ApiServer.Reply.json(200, Map.of("who", user.name(), "action", action, "atMs", at));
     }
 
     /** This peer's own view: lease, local roles and recent local events (fences included). */

@@ -1,5 +1,8 @@
 package io.tandem.agent;
 
+import io.tandem.model.config.Role;
+import io.tandem.model.config.UserConfig;
+import java.util.Map;
 import java.util.function.Supplier;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.io.Content;
@@ -10,12 +13,38 @@ import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
-/** The agent's HTTP API: GET /v1/cluster (JSON), GET /v1/local (this peer's own view), GET /metrics (Prometheus). */
+/**
+ * The agent's HTTP API. Reads (GET) are open; every mutation (POST) needs a bearer token whose user
+ * has the endpoint's role, records an intent in the cluster state through Raft, and is audited.
+ */
 final class ApiServer implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(ApiServer.class);
+    static final int MAX_BODY = 64 * 1024;
+
+    /** What an endpoint answers. */
+    record Reply(int status, String body) {
+        static Reply json(int status, Object o) {
+            return new Reply(status, Json.text(o) + "\n");
+        }
+
+        static Reply error(int status, String message) {
+            return json(status, Map.of("error", message));
+        }
+    }
+
+    /** A mutation: runs with the authenticated user and the request body. */
+    interface Mutation {
+        Reply apply(UserConfig user, String body);
+    }
+
+    record Post(Role role, Mutation mutation) {}
+
     private final Server server;
 
-    ApiServer(String host, int port, Supplier<Object> cluster, Supplier<Object> local, Supplier<String> metrics) {
+    ApiServer(String host, int port, Map<String, Supplier<Object>> gets, Supplier<String> metrics, Map<String, Post> posts, Auth auth) {
         QueuedThreadPool pool = new QueuedThreadPool(16, 2);
         pool.setName("tandem-api");
         pool.setVirtualThreadsExecutor(java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor());
@@ -28,29 +57,60 @@ final class ApiServer implements AutoCloseable {
             @Override
             public boolean handle(Request request, Response response, Callback callback) {
                 String path = Request.getPathInContext(request);
-                if (!"GET".equals(request.getMethod())) {
-                    return send(response, callback, 405, "application/json", "{\"error\":\"only GET is served here yet\"}\n");
-                }
+                Reply r;
                 try {
-                    return switch (path) {
-                        case "/v1/cluster" -> send(response, callback, 200, "application/json", Json.text(cluster.get()) + "\n");
-                        case "/v1/local" -> send(response, callback, 200, "application/json", Json.text(local.get()) + "\n");
-                        case "/metrics" -> send(response, callback, 200, "text/plain; version=0.0.4; charset=utf-8", metrics.get());
-                        default -> send(response, callback, 404, "application/json",
-                                "{\"error\":\"no such path\",\"paths\":[\"/v1/cluster\",\"/v1/local\",\"/metrics\"]}\n");
+                    r = switch (request.getMethod()) {
+                        case "GET" -> path.equals("/metrics") ? new Reply(200, metrics.get())
+                                : gets.containsKey(path) ? Reply.json(200, gets.get(path).get())
+                                : Reply.error(404, "no such path; GET " + gets.keySet() + " /metrics, POST " + posts.keySet());
+                        case "POST" -> post(request, path, posts, auth);
+                        default -> Reply.error(405, "use GET or POST");
                     };
                 } catch (RuntimeException e) {
-                    return send(response, callback, 500, "application/json", "{\"error\":" + Json.text(String.valueOf(e.getMessage())) + "}\n");
+                    LOG.warn("event=api-error path={} error=\"{}\"", path, e.toString());
+                    r = Reply.error(500, String.valueOf(e.getMessage()));
                 }
+                response.setStatus(r.status());
+                response.getHeaders().put(HttpHeader.CONTENT_TYPE, path.equals("/metrics") && r.status() == 200
+                        ? "text/plain; version=0.0.4; charset=utf-8" : "application/json");
+                if (r.status() == 401) {
+                    response.getHeaders().put(HttpHeader.WWW_AUTHENTICATE, "Bearer realm=\"tandem\"");
+                }
+                Content.Sink.write(response, true, r.body(), callback);
+                return true;
             }
         });
     }
 
-    private static boolean send(Response response, Callback callback, int status, String type, String body) {
-        response.setStatus(status);
-        response.getHeaders().put(HttpHeader.CONTENT_TYPE, type);
-        Content.Sink.write(response, true, body, callback);
-        return true;
+    private static Reply post(Request request, String path, Map<String, Post> posts, Auth auth) {
+        Post p = posts.get(path);
+        if (p == null) {
+            return Reply.error(404, "no such mutation; POST " + posts.keySet());
+        }
+        UserConfig user = auth.authenticate(request.getHeaders().get(HttpHeader.AUTHORIZATION)).orElse(null);
+        if (user == null) {
+            LOG.warn("event=api-unauthenticated path={} remote={}", path, Request.getRemoteAddr(request));
+            return Reply.error(401, "a valid bearer token is required (Authorization: Bearer TOKEN); make one with 'tandem token'");
+        }
+        if (!Auth.allows(user, p.role())) {
+            LOG.warn("event=api-forbidden path={} user={} role={} needed={}", path, user.name(), user.role(), p.role());
+            return Reply.error(403, "user '" + user.name() + "' has role " + user.role().name().toLowerCase() + "; " + path
+                    + " needs " + p.role().name().toLowerCase());
+        }
+        long length = request.getLength();
+        if (length > MAX_BODY) {
+            return Reply.error(413, "request body over " + MAX_BODY + " bytes");
+        }
+        String body;
+        try {
+            body = Content.Source.asString(request);
+        } catch (java.io.IOException e) {
+            return Reply.error(400, "cannot read the request body: " + e.getMessage());
+        }
+        if (body.length() > MAX_BODY) {
+            return Reply.error(413, "request body over " + MAX_BODY + " bytes");
+        }
+        return p.mutation().apply(user, body);
     }
 
     void start() throws Exception {
