@@ -64,6 +64,8 @@ public final class Agent implements AutoCloseable {
     private volatile boolean quorumReachable;
     private volatile long lastHeartbeatSentMs = Long.MIN_VALUE / 2;
     private volatile boolean lastHeartbeatFailed;
+    private final long startedMs = monoMs();
+    private volatile boolean warnedNoQuorumAtStart;
     private volatile String lastReason = "";
 
     private Agent(TandemConfig config, PeerConfig me) throws IOException {
@@ -170,6 +172,7 @@ public final class Agent implements AutoCloseable {
                     sync.forEach((r, ss) -> ss.replied(sentAt, s.resource(r).map(ResourceState::inSync).orElse(List.of())));
                 }
                 lastHeartbeatFailed = false;
+                checkConfigDigest(s);
                 if (!quorumReachable) {
                     quorumReachable = true;
                     LOG.info("event=quorum-reached peer={} leader={}", me.name(), reply.getServerId());
@@ -177,6 +180,7 @@ public final class Agent implements AutoCloseable {
             } catch (IOException | RuntimeException e) {
                 heartbeatFailures.increment();
                 lastHeartbeatFailed = true;
+                warnIfNoQuorumSinceStart(e);
                 if (quorumReachable) {
                     quorumReachable = false;
                     LOG.warn("event=quorum-unreachable peer={} error=\"{}\"", me.name(), rootMessage(e));
@@ -185,6 +189,32 @@ public final class Agent implements AutoCloseable {
                 heartbeatInFlight.set(false);
             }
         });
+    }
+
+    private volatile String clusterDigest = "";
+
+    /** Every peer must run with the same tandem.yaml; say so once per change when this one differs. */
+    private void checkConfigDigest(ClusterState s) {
+        String d = s.configDigest();
+        if (d.isEmpty() || d.equals(clusterDigest)) return;
+        clusterDigest = d;
+        if (!d.equals(config.digest())) {
+            LOG.warn("event=config-mismatch peer={} local_digest={} cluster_digest={} cluster_config_version={} msg=\"this peer's tandem.yaml differs from the one the cluster runs with; give every peer the same file\"",
+                    me.name(), config.digest(), d, s.configVersion());
+        }
+    }
+
+    /** Once, when a peer has never reached a quorum for a while after starting: say whom it waits for. */
+    private void warnIfNoQuorumSinceStart(Exception e) {
+        if (warnedNoQuorumAtStart || lease.lastRenewedFromMs() != Long.MIN_VALUE
+                || monoMs() - startedMs < 2 * config.timing().failAfter().toMillis() + 2000) {
+            return;
+        }
+        warnedNoQuorumAtStart = true;
+        String others = String.join(", ", config.peers().stream().filter(p -> !p.name().equals(me.name()))
+                .map(p -> p.name() + " at " + p.raftAddress()).toList());
+        LOG.warn("event=waiting-for-quorum peer={} msg=\"no quorum since start; a majority of {} peers must run: {}; is each one started and reachable?\" error=\"{}\"",
+                me.name(), config.peers().size(), others, rootMessage(e));
     }
 
     private void apply(LocalChange c) {
@@ -341,6 +371,8 @@ public final class Agent implements AutoCloseable {
         m.put("kind", me.kind().name().toLowerCase());
         m.put("fenced", fenced());
         m.put("raftLeader", sm.leader());
+        m.put("configDigest", config.digest());
+        m.put("configMatchesCluster", clusterDigest.isEmpty() || clusterDigest.equals(config.digest()));
         Map<String, Object> roles = new LinkedHashMap<>();
         drivers.keySet().forEach(r -> roles.put(r, Map.of("role", role(r).name(), "epoch", lease.epoch(r))));
         m.put("resources", roles);

@@ -30,16 +30,23 @@ public final class Controller {
 
     private final TandemConfig config;
     private final TimingConfig timing;
+    private final String digest;
 
     public Controller(TandemConfig config) {
         this.config = config;
         this.timing = config.timing();
+        this.digest = config.digest();
     }
 
     public Decision decide(ClusterState state, Observations obs, long nowMs) {
         if (!state.initialized()) {
             return Decision.of(initialize(nowMs), null, ReasonCode.INITIALIZE,
                     "formed cluster '" + config.cluster() + "' with " + config.peers().size() + " peers and " + config.resources().size() + " resources");
+        }
+        if (!state.configDigest().equals(digest)) {
+            return Decision.of(new Command.ConfigChanged(digest, nowMs), null, ReasonCode.CONFIG_CHANGED,
+                    "the leader's tandem.yaml (digest " + digest + ") differs from the cluster's (" + state.configDigest()
+                            + "); it becomes config version " + (state.configVersion() + 1) + ": give every peer the same file");
         }
         Optional<Decision> d = peerHealth(state, obs, nowMs);
         if (d.isPresent()) return d.get();
@@ -59,7 +66,7 @@ public final class Controller {
                 .map(p -> new PeerRecord(p.name(), p.isWitness(), PeerHealth.UNKNOWN, now, "declared in config")).toList();
         List<ResourceState> resources = config.resources().stream()
                 .map(r -> new ResourceState(r.name(), "", 0, List.of(), r.sites())).toList();
-        return new Command.Initialize(config.cluster(), peers, resources, now);
+        return new Command.Initialize(config.cluster(), digest, peers, resources, now);
     }
 
     private Optional<Decision> peerHealth(ClusterState state, Observations obs, long now) {

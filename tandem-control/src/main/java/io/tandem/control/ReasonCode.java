@@ -3,6 +3,7 @@ package io.tandem.control;
 /** Why the controller did (or did not do) something. Tests assert on these; people read the message. */
 public enum ReasonCode {
     INITIALIZE,
+    CONFIG_CHANGED,
     PEER_JOINED,
     PEER_FAILED,
     PEER_RETURNED,

@@ -11,13 +11,14 @@ import java.util.TreeMap;
  * The replicated cluster state held by the Raft state machine. Immutable: {@link #apply} returns the
  * next state. Applying the same log gives the same state on every peer.
  */
-public record ClusterState(String cluster, long version, Map<String, PeerRecord> peers,
+public record ClusterState(String cluster, long version, long configVersion, String configDigest, Map<String, PeerRecord> peers,
                            Map<String, ResourceState> resources, List<Runbook> runbooks, List<AuditEntry> audit) {
     /** Ended runbooks and audit entries kept in the state; older ones are dropped (they stay in logs and exports). */
     public static final int KEEP_RUNBOOKS = 50;
     public static final int KEEP_AUDIT = 500;
 
     public ClusterState {
+        configDigest = configDigest == null ? "" : configDigest;
         peers = Collections.unmodifiableMap(new TreeMap<>(peers));
         resources = Collections.unmodifiableMap(new TreeMap<>(resources));
         runbooks = List.copyOf(runbooks);
@@ -25,7 +26,7 @@ public record ClusterState(String cluster, long version, Map<String, PeerRecord>
     }
 
     public static ClusterState empty() {
-        return new ClusterState("", 0, Map.of(), Map.of(), List.of(), List.of());
+        return new ClusterState("", 0, 0, "", Map.of(), Map.of(), List.of(), List.of());
     }
 
     public boolean initialized() {
@@ -65,8 +66,10 @@ public record ClusterState(String cluster, long version, Map<String, PeerRecord>
 
     public ClusterState apply(Command c) {
         return switch (c) {
-            case Command.Initialize i -> initialized() ? this : new ClusterState(i.cluster(), 1,
+            case Command.Initialize i -> initialized() ? this : new ClusterState(i.cluster(), 1, 1, i.configDigest(),
                     index(i.peers(), PeerRecord::name), index(i.resources(), ResourceState::name), List.of(), List.of());
+            case Command.ConfigChanged cc -> cc.configDigest().equals(configDigest) ? this
+                    : new ClusterState(cluster, version + 1, configVersion + 1, cc.configDigest(), peers, resources, runbooks, audit);
             case Command.SetPeerHealth h -> setHealth(h);
             case Command.AddInSync a -> withResource(a.resource(), r -> {
                 if (r.epoch() != a.epoch() || r.inSync().contains(a.site()) || health(a.site()) != PeerHealth.HEALTHY) {
@@ -85,7 +88,7 @@ public record ClusterState(String cluster, long version, Map<String, PeerRecord>
             case Command.Promote p -> promote(p);
             case Command.EndRunbook e -> mapRunbook(e.runbookId(), rb -> rb.ended(e.status(),
                     new RunbookStep("end", rb.toSite(), resources.containsKey(rb.resource()) ? resources.get(rb.resource()).epoch() : 0, e.outcome(), e.atMs())));
-            case Command.Audit a -> new ClusterState(cluster, version + 1, peers, resources, runbooks,
+            case Command.Audit a -> new ClusterState(cluster, version + 1, configVersion, configDigest, peers, resources, runbooks,
                     tail(add(audit, new AuditEntry(a.atMs(), a.who(), a.action(), a.detail())), KEEP_AUDIT));
         };
     }
@@ -103,7 +106,7 @@ public record ClusterState(String cluster, long version, Map<String, PeerRecord>
             rs.replaceAll((k, r) -> r.primary().equals(p.name()) ? r
                     : r.withInSync(r.inSync().stream().filter(s -> !s.equals(p.name())).toList()));
         }
-        return new ClusterState(cluster, version + 1, ps, rs, runbooks, audit);
+        return new ClusterState(cluster, version + 1, configVersion, configDigest, ps, rs, runbooks, audit);
     }
 
     private ClusterState promote(Command.Promote p) {
@@ -127,7 +130,7 @@ public record ClusterState(String cluster, long version, Map<String, PeerRecord>
         if (n.equals(r)) return this;
         Map<String, ResourceState> rs = new TreeMap<>(resources);
         rs.put(name, n);
-        return new ClusterState(cluster, version + 1, peers, rs, runbooks, audit);
+        return new ClusterState(cluster, version + 1, configVersion, configDigest, peers, rs, runbooks, audit);
     }
 
     private ClusterState mapRunbook(long id, java.util.function.UnaryOperator<Runbook> f) {
@@ -150,7 +153,7 @@ public record ClusterState(String cluster, long version, Map<String, PeerRecord>
         List<Runbook> keep = new ArrayList<>(rbs.stream().filter(Runbook::running).toList());
         keep.addAll(tail(ended, KEEP_RUNBOOKS));
         keep.sort(java.util.Comparator.comparingLong(Runbook::id));
-        return new ClusterState(cluster, version + 1, peers, resources, keep, audit);
+        return new ClusterState(cluster, version + 1, configVersion, configDigest, peers, resources, keep, audit);
     }
 
     private static <T> List<T> add(List<T> list, T item) {

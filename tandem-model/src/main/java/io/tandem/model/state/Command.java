@@ -11,6 +11,7 @@ import java.util.List;
 @JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "type")
 @JsonSubTypes({
         @JsonSubTypes.Type(value = Command.Initialize.class, name = "initialize"),
+        @JsonSubTypes.Type(value = Command.ConfigChanged.class, name = "config-changed"),
         @JsonSubTypes.Type(value = Command.SetPeerHealth.class, name = "set-peer-health"),
         @JsonSubTypes.Type(value = Command.AddInSync.class, name = "add-in-sync"),
         @JsonSubTypes.Type(value = Command.StartRunbook.class, name = "start-runbook"),
@@ -23,7 +24,10 @@ public sealed interface Command {
     long atMs();
 
     /** Forms the cluster state from the configuration; ignored once the state exists. */
-    record Initialize(String cluster, List<PeerRecord> peers, List<ResourceState> resources, long atMs) implements Command {}
+    record Initialize(String cluster, String configDigest, List<PeerRecord> peers, List<ResourceState> resources, long atMs) implements Command {}
+
+    /** The leader runs with a tandem.yaml whose digest differs from the cluster's: its config becomes the next version. */
+    record ConfigChanged(String configDigest, long atMs) implements Command {}
 
     /** A peer declared healthy or failed by the leader. Failing a peer also drops it from every in-sync set where it is not primary. */
     record SetPeerHealth(String peer, PeerHealth health, String reason, long atMs) implements Command {}
