@@ -44,7 +44,17 @@ final class DemoCommand implements Callable<Integer> {
             out.println("  ./tandem status --config " + config);
             out.println("Ctrl-C here stops every process the demo started.\n");
             out.flush();
-            Thread.sleep(1500);
+            long waitUntil = System.nanoTime() + 60_000_000_000L;
+            while (cluster.leaderView().isEmpty() && System.nanoTime() < waitUntil) {
+                for (var e : peers.processes().entrySet()) {
+                    if (!e.getValue().isAlive()) {
+                        err.println("tandem demo: " + e.getKey() + " exited with code " + e.getValue().exitValue() + "; see "
+                                + dir.resolve("logs").resolve(e.getKey() + ".log"));
+                        return Main.FAILED;
+                    }
+                }
+                Thread.sleep(200);
+            }
             if (durationSeconds > 0) {
                 long end = System.nanoTime() + durationSeconds * 1_000_000_000L;
                 while (System.nanoTime() < end) {

@@ -97,6 +97,9 @@ final class StatusCommand implements Callable<Integer> {
     static String table(JsonNode v) {
         StringBuilder b = new StringBuilder();
         String leader = v.path("leader").asText();
+        if (v.path("version").asLong() == 0) {
+            return "cluster not formed yet: " + (leader.isEmpty() ? "electing a Raft leader" : "leader " + leader + " is forming it") + "...\n";
+        }
         b.append("cluster ").append(v.path("cluster").asText()).append("   raft leader: ").append(leader.isEmpty() ? "NONE (no quorum reachable)" : leader)
                 .append("   view from ").append(v.path("answeredBy").asText()).append(" (").append(v.path("source").asText()).append(")\n\n");
         b.append(String.format("%-12s %-9s %-8s %-7s %s%n", "SITE", "ROLE", "HEALTH", "FENCED", "HEARTBEAT AGE"));
