@@ -74,7 +74,7 @@ final class RaftNode implements AutoCloseable {
                 .setOption(existing ? RaftStorage.StartupOption.RECOVER : RaftStorage.StartupOption.FORMAT)
                 .build();
         this.client = newClient(group, t.heartbeat().toMillis() * 4);
-        this.statusClient = newClient(group, t.fenceAfter().toMillis());
+        this.statusClient = newClient(group, t.fenceAfter().toMillis(), RetryPolicies.noRetry());
         this.heartbeatTimeoutMs = t.heartbeat().toMillis() * 2;
         this.heartbeatClient = newClient(group, heartbeatTimeoutMs, RetryPolicies.noRetry());
     }
@@ -160,9 +160,13 @@ final class RaftNode implements AutoCloseable {
         }
     }
 
-    /** The leader's view for status; blocking, bounded by fence_after per attempt. */
+    /** The leader's view for status: one request to the leader this peer knows, no retries; the caller falls back to its own copy. */
     RaftClientReply status() throws IOException {
-        return statusClient.io().sendReadOnly(message(new Query.Status()));
+        RaftPeerId leader = knownLeader();
+        if (leader == null) {
+            throw new IOException("no Raft leader known");
+        }
+        return statusClient.io().sendReadOnly(message(new Query.Status()), leader);
     }
 
     private static Message message(Object o) {
