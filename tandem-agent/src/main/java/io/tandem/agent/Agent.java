@@ -310,6 +310,12 @@ public final class Agent implements AutoCloseable {
         }
     }
 
+    /** Appends an entry directly; for tests that need many entries (the API appends through {@link #mutate}). */
+    void appendForTest(Command c) throws IOException {
+        RaftClientReply r = raft.append(c);
+        if (!r.isSuccess()) throw new IOException("append failed: " + r.getException());
+    }
+
     public ClusterState localState() {
         return sm.state();
     }
