@@ -235,7 +235,7 @@ public final class Agent implements AutoCloseable {
             }
             case STANDBY -> {
                 LOG.info("event=standby peer={} resource={} epoch={} reason=\"{}\"", me.name(), c.resource(), c.epoch(), c.reason());
-                d.follow(c.epoch(), c.reason());
+                d.follow(lease.known().resource(c.resource()).map(ResourceState::primary).orElse(""), c.epoch(), c.reason());
             }
         }
     }
@@ -243,7 +243,13 @@ public final class Agent implements AutoCloseable {
     /** Caller holds the lease lock. */
     private SiteReport report() {
         Map<String, ResourceReport> rs = new LinkedHashMap<>();
-        drivers.forEach((name, d) -> rs.put(name, new ResourceReport(lease.role(name), lease.epoch(name), d.position(), sync.get(name).reported())));
+        drivers.forEach((name, d) -> {
+            DriverStatus st = d.status();
+            LocalRole role = lease.role(name);
+            long epoch = lease.epoch(name);
+            boolean ready = st.serving() == role && (role == LocalRole.FENCED || st.epoch() == epoch) && st.action().isEmpty();
+            rs.put(name, new ResourceReport(role, epoch, st.position(), sync.get(name).reported(), ready));
+        });
         return new SiteReport(me.name(), lease.fenced(monoMs()), rs);
     }
 
@@ -260,7 +266,10 @@ public final class Agent implements AutoCloseable {
                 List<String> others = rs == null ? List.of() : rs.members().stream().filter(m -> !m.equals(me.name())).toList();
                 boolean primary = lease.role(r) == LocalRole.PRIMARY;
                 List<String> inSync = primary ? rs.inSync() : List.of();
-                List<String> caughtUp = primary ? others.stream().filter(m -> known.health(m) == PeerHealth.HEALTHY).toList() : List.of();
+                DriverStatus st = drivers.get(r).status();
+                List<String> caughtUp = !primary ? List.of()
+                        : st.tracksReplication() ? st.caughtUp()
+                        : others.stream().filter(m -> known.health(m) == PeerHealth.HEALTHY).toList();
                 e.getValue().update(others, inSync, caughtUp);
                 drivers.get(r).waitFor(e.getValue().waitFor());
             }
@@ -380,7 +389,11 @@ public final class Agent implements AutoCloseable {
         m.put("configDigest", config.digest());
         m.put("configMatchesCluster", clusterDigest.isEmpty() || clusterDigest.equals(config.digest()));
         Map<String, Object> roles = new LinkedHashMap<>();
-        drivers.keySet().forEach(r -> roles.put(r, Map.of("role", role(r).name(), "epoch", lease.epoch(r))));
+        drivers.forEach((r, d) -> {
+            DriverStatus st = d.status();
+            roles.put(r, Map.of("role", role(r).name(), "epoch", lease.epoch(r), "serving", st.serving().name(), "position", st.position(),
+                    "action", st.action(), "lastError", st.lastError()));
+        });
         m.put("resources", roles);
         synchronized (localEvents) {
             m.put("events", List.copyOf(localEvents));
@@ -393,6 +406,13 @@ public final class Agent implements AutoCloseable {
         LOG.info("event=stopping peer={}", me.name());
         leaseLoop.shutdownNow();
         controlLoop.shutdownNow();
+        drivers.values().forEach(d -> {
+            try {
+                d.close();
+            } catch (RuntimeException e) {
+                LOG.warn("event=driver-close-failed peer={} error=\"{}\"", me.name(), e.toString());
+            }
+        });
         closeQuietly();
     }
 

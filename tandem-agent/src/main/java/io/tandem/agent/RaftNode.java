@@ -32,7 +32,7 @@ import org.apache.ratis.util.TimeDuration;
 /** One peer of the control-plane Raft group: the Ratis server, and a client for entries and queries. */
 final class RaftNode implements AutoCloseable {
     /** Entries between snapshots: the log is purged up to each snapshot, so it stays bounded. */
-    static final long SNAPSHOT_EVERY = Long.getLong("tandem.raft.snapshotEvery", 1000);
+    static final long SNAPSHOT_EVERY = 1000;
 
     private final PeerConfig me;
     private final RaftGroup group;
@@ -60,7 +60,7 @@ final class RaftNode implements AutoCloseable {
         RaftServerConfigKeys.Read.setOption(p, RaftServerConfigKeys.Read.Option.LINEARIZABLE);
         RaftServerConfigKeys.Read.setTimeout(p, ms(t.fenceAfter().toMillis()));
         RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(p, true);
-        RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(p, SNAPSHOT_EVERY);
+        RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(p, Long.getLong("tandem.raft.snapshotEvery", SNAPSHOT_EVERY));
         RaftServerConfigKeys.Snapshot.setRetentionFileNum(p, 2);
         RaftServerConfigKeys.Log.setPurgeUptoSnapshotIndex(p, true);
         RaftServerConfigKeys.Log.setSegmentSizeMax(p, SizeInBytes.valueOf("4MB"));

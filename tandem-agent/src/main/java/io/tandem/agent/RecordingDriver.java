@@ -1,13 +1,17 @@
 package io.tandem.agent;
 
+import io.tandem.control.LocalRole;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The driver for a declared resource whose real driver has not been written yet: it records and logs
- * every fence, promote and follow, so fencing is visible in status and testable end to end.
+ * every fence, promote and follow and carries them out at once, so fencing is visible in status and
+ * testable end to end.
  */
 final class RecordingDriver implements ResourceDriver {
     private static final Logger LOG = LoggerFactory.getLogger(RecordingDriver.class);
@@ -16,6 +20,9 @@ final class RecordingDriver implements ResourceDriver {
     private final String site;
     private final String resource;
     private final List<String> events = new ArrayList<>();
+    private LocalRole serving = LocalRole.FENCED;
+    private long epoch;
+    private Set<String> waitFor = Set.of();
 
     RecordingDriver(String site, String resource) {
         this.site = site;
@@ -24,32 +31,35 @@ final class RecordingDriver implements ResourceDriver {
 
     @Override
     public synchronized void fence(String reason) {
+        serving = LocalRole.FENCED;
         note("fence", reason);
     }
 
     @Override
     public synchronized void promote(long epoch, String reason) {
+        serving = LocalRole.PRIMARY;
+        this.epoch = epoch;
         note("promote epoch=" + epoch, reason);
     }
 
     @Override
-    public synchronized void follow(long epoch, String reason) {
-        note("follow epoch=" + epoch, reason);
+    public synchronized void follow(String primarySite, long epoch, String reason) {
+        serving = LocalRole.STANDBY;
+        this.epoch = epoch;
+        note("follow epoch=" + epoch + (primarySite.isEmpty() ? "" : " primary=" + primarySite), reason);
     }
 
-    private java.util.Set<String> waitFor = java.util.Set.of();
-
     @Override
-    public synchronized void waitFor(java.util.Set<String> sites) {
+    public synchronized void waitFor(Set<String> sites) {
         if (!sites.equals(waitFor)) {
-            waitFor = java.util.Set.copyOf(sites);
-            note("wait-for " + new java.util.TreeSet<>(sites), "sync standbys changed");
+            waitFor = Set.copyOf(sites);
+            note("wait-for " + new TreeSet<>(sites), "sync standbys changed");
         }
     }
 
     @Override
-    public long position() {
-        return 0;
+    public synchronized DriverStatus status() {
+        return new DriverStatus(serving, epoch, 0, false, List.of(), "", "");
     }
 
     synchronized List<String> events() {

@@ -1,22 +1,28 @@
 package io.tandem.agent;
 
+import java.util.Set;
+
 /**
- * What the agent asks of the driver of a replicated resource it hosts. Drivers (PostgreSQL, the object
- * store...) plug in here in later issues; they know nothing of Raft.
+ * What the agent asks of the driver of a replicated resource it hosts. The agent calls these from its
+ * lease loop, so they must return at once: a driver runs long actions (a clone, a rewind) on its own
+ * thread and shows them in {@link DriverStatus#action()}. Drivers know nothing of Raft.
  */
-public interface ResourceDriver {
-    /** Stop accepting writes now: the lease was lost. Must be quick and must not need the network. */
+public interface ResourceDriver extends AutoCloseable {
+    /** Stop accepting writes now: the lease was lost. Must not need the network. */
     void fence(String reason);
 
     /** Accept writes as the primary at this epoch. */
     void promote(long epoch, String reason);
 
-    /** Follow the primary (or wait for one) without accepting writes. */
-    void follow(long epoch, String reason);
+    /** Follow {@code primarySite} ("" when no primary is chosen yet) without accepting writes. */
+    void follow(String primarySite, long epoch, String reason);
 
     /** On a primary in sync mode: acknowledge a write only once these sites have it (PostgreSQL synchronous_standby_names). */
-    void waitFor(java.util.Set<String> sites);
+    void waitFor(Set<String> sites);
 
-    /** Position of this copy (e.g. replayed LSN); 0 when the resource has no notion of one. */
-    long position();
+    /** What the driver is doing now. */
+    DriverStatus status();
+
+    @Override
+    default void close() {}
 }

@@ -46,7 +46,11 @@ class SnapshotRecoveryTest {
                 kyiv.appendForTest(new Command.Audit("test", "note", "entry " + i, System.currentTimeMillis()));
             }
             Path frankfurtRaft = config.dataDir().resolve("frankfurt").resolve("raft");
-            assertThat(snapshots(frankfurtRaft)).as("snapshots taken on frankfurt").isNotEmpty();
+            end = System.nanoTime() + 10_000_000_000L;
+            while (snapshots(frankfurtRaft).isEmpty()) {
+                assertThat(System.nanoTime()).as("frankfurt takes a snapshot within 10 s").isLessThan(end);
+                Thread.sleep(100);
+            }
 
             agents.get(1).close();
             agents.set(1, null);

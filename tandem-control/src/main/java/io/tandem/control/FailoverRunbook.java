@@ -77,7 +77,7 @@ final class FailoverRunbook {
     private Decision confirm(Runbook rb) {
         String target = r.primary();
         ResourceReport rep = obs.of(target).report().resources().get(r.name());
-        if (rep != null && rep.role() == LocalRole.PRIMARY && rep.epoch() == r.epoch()) {
+        if (rep != null && rep.role() == LocalRole.PRIMARY && rep.epoch() == r.epoch() && rep.ready()) {
             return Controller.end(rb, RunbookStatus.SUCCEEDED, ReasonCode.FAILOVER_CONFIRMED,
                     target + " serves " + r.name() + " as primary at epoch " + r.epoch(), now);
         }

@@ -7,14 +7,21 @@ import java.util.List;
  * {@code syncStandbys}: on a primary, the sites it already waits for before acknowledging a write (PostgreSQL
  * {@code synchronous_standby_names}). In sync mode a standby enters the in-sync set only once its primary
  * reports waiting for it; otherwise the primary acknowledges writes without it until it learns of the entry.
+ * {@code ready}: the resource's driver has carried out {@code role} at {@code epoch} (a promotion or a clone
+ * takes time); a failover is confirmed only by a ready report.
  */
-public record ResourceReport(LocalRole role, long epoch, long lsn, List<String> syncStandbys) {
+public record ResourceReport(LocalRole role, long epoch, long lsn, List<String> syncStandbys, boolean ready) {
     public ResourceReport {
         syncStandbys = syncStandbys == null ? List.of() : List.copyOf(syncStandbys);
     }
 
+    /** A report of a driver that carries out its role at once. */
+    public ResourceReport(LocalRole role, long epoch, long lsn, List<String> syncStandbys) {
+        this(role, epoch, lsn, syncStandbys, true);
+    }
+
     /** A report of a copy that waits for no other site before acknowledging (a standby, or an async primary). */
     public ResourceReport(LocalRole role, long epoch, long lsn) {
-        this(role, epoch, lsn, List.of());
+        this(role, epoch, lsn, List.of(), true);
     }
 }

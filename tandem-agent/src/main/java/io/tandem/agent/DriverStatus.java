@@ -1,0 +1,23 @@
+package io.tandem.agent;
+
+import io.tandem.control.LocalRole;
+import java.util.List;
+
+/**
+ * A driver's own account of its resource.
+ *
+ * @param serving the role in effect now (a promotion or a clone may still be under way)
+ * @param epoch the epoch of that role
+ * @param position replayed or written position (LSN); 0 where there is none
+ * @param tracksReplication whether {@code caughtUp} comes from real replication status; if not, the
+ *     agent counts every healthy follower as caught up
+ * @param caughtUp on a primary: the standbys streaming and caught up with it
+ * @param action the long action under way ("" when none), shown in status
+ * @param lastError the last failure ("" when none), shown in status
+ */
+public record DriverStatus(LocalRole serving, long epoch, long position, boolean tracksReplication, List<String> caughtUp,
+                           String action, String lastError) {
+    public DriverStatus {
+        caughtUp = List.copyOf(caughtUp);
+    }
+}
