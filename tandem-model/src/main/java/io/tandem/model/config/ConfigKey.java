@@ -71,6 +71,7 @@ public record ConfigKey<T>(String path, Type<T> type, T defaultValue, String mea
         }
         return p;
     }, String::valueOf);
+    public static final Type<HostPort> HOST_PORT = new Type<>("host:port (127.0.1.1:8080)", HostPort::parse, HostPort::toString);
     public static final Type<Integer> INT = new Type<>("integer", ConfigKey::integer, String::valueOf);
     public static final Type<Boolean> BOOL = new Type<>("true or false", s -> switch (s.toLowerCase(Locale.ROOT)) {
         case "true", "yes", "on" -> true;

@@ -65,10 +65,77 @@ public final class ConfigKeys {
     public static final ConfigKey<String> USER_TOKEN = new ConfigKey<>("users[].token_sha256", ConfigKey.SHA256_HEX, null,
             "SHA-256 (hex) of the user's bearer token; the token itself is never stored (make one with 'tandem token').");
 
+    /** Default of optional keys whose absence means "none"; the loader turns it into an empty value. */
+    public static final String NONE = "(none)";
+
+    public static final ConfigKey<String> GW_LISTEN_ADDRESS = new ConfigKey<>("gateway.listen_address", ConfigKey.HOSTNAME, "127.0.0.1",
+            "Address the gateway's HTTP, admin and TCP listeners bind to (0.0.0.0 for every interface).");
+    public static final ConfigKey<Integer> GW_HTTP_PORT = new ConfigKey<>("gateway.http_port", ConfigKey.PORT, 8080,
+            "Port of the HTTP reverse proxy that clients connect to.");
+    public static final ConfigKey<Integer> GW_ADMIN_PORT = new ConfigKey<>("gateway.admin_port", ConfigKey.PORT, 8081,
+            "Port of the gateway's admin API: GET /v1/gateway, POST /v1/gateway/hold and /release, GET /metrics.");
+    public static final ConfigKey<Duration> GW_HOLD_MAX = new ConfigKey<>("gateway.hold_max", ConfigKey.DURATION, Duration.ofSeconds(10),
+            "During a hold (a switchover), how long a new request or connection may wait; after that it gets 503 with Retry-After.");
+    public static final ConfigKey<Integer> GW_HOLD_QUEUE = new ConfigKey<>("gateway.hold_queue", ConfigKey.INT, 1000,
+            "At most this many requests and connections wait during a hold; more get 503 with Retry-After at once.");
+    public static final ConfigKey<Duration> GW_POLL_INTERVAL = new ConfigKey<>("gateway.poll_interval", ConfigKey.DURATION, Duration.ofMillis(200),
+            "How often the gateway asks the agents for the cluster state (GET /v1/cluster).");
+    public static final ConfigKey<Duration> GW_POLL_TIMEOUT = new ConfigKey<>("gateway.poll_timeout", ConfigKey.DURATION, Duration.ofMillis(500),
+            "How long one cluster-state request may take before that agent is skipped for the round.");
+    public static final ConfigKey<Duration> GW_CONNECT_TIMEOUT = new ConfigKey<>("gateway.connect_timeout", ConfigKey.DURATION, Duration.ofSeconds(2),
+            "Timeout of a connection to an upstream instance; a failed connect is retried once on another instance.");
+    public static final ConfigKey<Duration> GW_HEADER_TIMEOUT = new ConfigKey<>("gateway.header_timeout", ConfigKey.DURATION, Duration.ofSeconds(10),
+            "A client must send a request's whole header within this time of its first byte, or gets 408 and is disconnected.");
+    public static final ConfigKey<Duration> GW_IDLE_TIMEOUT = new ConfigKey<>("gateway.idle_timeout", ConfigKey.DURATION, Duration.ofSeconds(60),
+            "A keep-alive connection (client or pooled upstream) with no request for this long is closed.");
+    public static final ConfigKey<Duration> GW_UPSTREAM_TIMEOUT = new ConfigKey<>("gateway.upstream_timeout", ConfigKey.DURATION, Duration.ofSeconds(30),
+            "How long an upstream may take to start its response once the request is sent; then the client gets 504.");
+    public static final ConfigKey<DataSize> GW_MAX_REQUEST_LINE = new ConfigKey<>("gateway.max_request_line", ConfigKey.SIZE, new DataSize(8L << 10),
+            "Longest request line (method, target, version) accepted; longer gets 414.");
+    public static final ConfigKey<DataSize> GW_MAX_HEADER_SIZE = new ConfigKey<>("gateway.max_header_size", ConfigKey.SIZE, new DataSize(16L << 10),
+            "Largest request header block accepted; larger gets 431.");
+    public static final ConfigKey<Duration> GW_EJECT_FOR = new ConfigKey<>("gateway.eject_for", ConfigKey.DURATION, Duration.ofSeconds(5),
+            "An instance that refused a connection is skipped for this long while its service has other instances.");
+    public static final ConfigKey<Boolean> GW_ACCESS_LOG = new ConfigKey<>("gateway.access_log", ConfigKey.BOOL, true,
+            "Log one line per request (logger tandem.gateway.access).");
+
+    public static final ConfigKey<String> SVC_NAME = new ConfigKey<>("gateway.services[].name", ConfigKey.IDENT, null,
+            "Unique name of the service, named by routes and TCP listeners.");
+    public static final ConfigKey<ServiceMode> SVC_MODE = new ConfigKey<>("gateway.services[].mode", ConfigKey.enumType(ServiceMode.class), ServiceMode.ACTIVE_PASSIVE,
+            "active-passive: only the primary site of 'resource' serves; active-active: every healthy site serves, by weight.");
+    public static final ConfigKey<String> SVC_RESOURCE = new ConfigKey<>("gateway.services[].resource", ConfigKey.IDENT, NONE,
+            "The replicated resource whose primary site serves an active-passive service (required for active-passive).");
+    public static final ConfigKey<String> INST_SITE = new ConfigKey<>("gateway.services[].instances[].site", ConfigKey.IDENT, null,
+            "The site this instance runs at.");
+    public static final ConfigKey<HostPort> INST_ADDRESS = new ConfigKey<>("gateway.services[].instances[].address", ConfigKey.HOST_PORT, null,
+            "Where the instance listens.");
+    public static final ConfigKey<Integer> INST_WEIGHT = new ConfigKey<>("gateway.services[].instances[].weight", ConfigKey.INT, 1,
+            "active-active: relative share of requests (1-100); ignored for active-passive.");
+
+    public static final ConfigKey<String> ROUTE_HOST = new ConfigKey<>("gateway.routes[].host", ConfigKey.STRING, "*",
+            "Host header to match, without port, case-insensitive; * matches any host. An exact host wins over *.");
+    public static final ConfigKey<String> ROUTE_PATH_PREFIX = new ConfigKey<>("gateway.routes[].path_prefix", ConfigKey.STRING, "/",
+            "Path prefix to match; the longest matching prefix wins.");
+    public static final ConfigKey<String> ROUTE_SERVICE = new ConfigKey<>("gateway.routes[].service", ConfigKey.IDENT, null,
+            "The service that serves matching requests.");
+
+    public static final ConfigKey<String> TCP_NAME = new ConfigKey<>("gateway.tcp_listeners[].name", ConfigKey.IDENT, null,
+            "Unique name of the TCP listener, used in metrics.");
+    public static final ConfigKey<Integer> TCP_PORT = new ConfigKey<>("gateway.tcp_listeners[].port", ConfigKey.PORT, null,
+            "Port on listen_address whose connections are relayed.");
+    public static final ConfigKey<String> TCP_SERVICE = new ConfigKey<>("gateway.tcp_listeners[].service", ConfigKey.IDENT, null,
+            "The service whose instance receives each new connection (for PostgreSQL: an active-passive service of the database resource).");
+
     public static final List<ConfigKey<?>> ALL = List.of(CLUSTER, DATA_DIR,
             SITE_NAME, SITE_ADDRESS, SITE_RAFT_PORT, SITE_API_PORT, SITE_ELIGIBLE, SITE_PRIORITY,
             WITNESS_NAME, WITNESS_ADDRESS, WITNESS_RAFT_PORT, WITNESS_API_PORT, WITNESS_PREFERRED,
             RES_NAME, RES_KIND, RES_MODE, RES_MAX_LAG, RES_SITES,
             HEARTBEAT, FAIL_AFTER, FENCE_AFTER, ELECTION_MIN, ELECTION_MAX,
-            USER_NAME, USER_ROLE, USER_TOKEN);
+            USER_NAME, USER_ROLE, USER_TOKEN,
+            GW_LISTEN_ADDRESS, GW_HTTP_PORT, GW_ADMIN_PORT, GW_HOLD_MAX, GW_HOLD_QUEUE, GW_POLL_INTERVAL, GW_POLL_TIMEOUT,
+            GW_CONNECT_TIMEOUT, GW_HEADER_TIMEOUT, GW_IDLE_TIMEOUT, GW_UPSTREAM_TIMEOUT, GW_MAX_REQUEST_LINE, GW_MAX_HEADER_SIZE,
+            GW_EJECT_FOR, GW_ACCESS_LOG,
+            SVC_NAME, SVC_MODE, SVC_RESOURCE, INST_SITE, INST_ADDRESS, INST_WEIGHT,
+            ROUTE_HOST, ROUTE_PATH_PREFIX, ROUTE_SERVICE,
+            TCP_NAME, TCP_PORT, TCP_SERVICE);
 }

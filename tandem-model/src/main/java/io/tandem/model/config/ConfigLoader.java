@@ -126,6 +126,7 @@ public final class ConfigLoader {
             userLocations.add(s.location());
             s.rejectUnknown();
         }
+        GatewayConfig gateway = GatewayConfigReader.read(top.section("gateway"), peers, resources, problems);
         top.rejectUnknown();
         checkPeers(peers, top.location(), problems, warnings);
         checkUnique(resources.stream().map(ResourceConfig::name).toList(), resources.stream().map(ResourceConfig::location).toList(), "resource", problems);
@@ -133,7 +134,7 @@ public final class ConfigLoader {
         if (!problems.isEmpty()) {
             return new Result(null, problems, warnings);
         }
-        TandemConfig config = new TandemConfig(name, cluster, baseDir.resolve(dataDir).normalize(), peers, resources, timing, users, warnings);
+        TandemConfig config = new TandemConfig(name, cluster, baseDir.resolve(dataDir).normalize(), peers, resources, timing, users, gateway, warnings);
         return new Result(config, problems, warnings);
     }
 
@@ -193,7 +194,7 @@ public final class ConfigLoader {
         }
     }
 
-    private static void checkUnique(List<String> names, List<Location> where, String what, List<ConfigProblem> problems) {
+    static void checkUnique(List<String> names, List<Location> where, String what, List<ConfigProblem> problems) {
         Set<String> seen = new HashSet<>();
         for (int i = 0; i < names.size(); i++) {
             String n = names.get(i);

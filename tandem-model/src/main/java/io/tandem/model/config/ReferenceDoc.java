@@ -32,6 +32,19 @@ public final class ReferenceDoc {
                 "Optional; every key has a default. See the rules below for how the values must relate."));
         GROUPS.put("users[]", new Group("`users` — who may use the API",
                 "A list; each item is one API user with these keys."));
+        GROUPS.put("gateway", new Group("`gateway` — the HTTP and TCP proxy clients connect to",
+                "Optional; every key has a default. The gateway follows the cluster state by polling the agents' "
+                        + "`GET /v1/cluster` and sends each request to the site that serves its route."));
+        GROUPS.put("gateway.services[]", new Group("`gateway.services` — what the gateway proxies to",
+                "A list; each item is one service with its upstream instances."));
+        GROUPS.put("gateway.services[].instances[]", new Group("`gateway.services[].instances` — where a service runs",
+                "A list under each service; one item per upstream instance."));
+        GROUPS.put("gateway.routes[]", new Group("`gateway.routes` — which HTTP requests go to which service",
+                "A list; a request takes the route with an exact host before `*`, then the longest `path_prefix`. "
+                        + "A request no route matches gets 404."));
+        GROUPS.put("gateway.tcp_listeners[]", new Group("`gateway.tcp_listeners` — TCP ports relayed to a service",
+                "A list; each new connection goes to the instance the service's routing picks at that moment "
+                        + "(for an active-passive service: the primary site's), and is closed when that primary changes."));
     }
 
     public static String markdown() {
@@ -88,6 +101,12 @@ public final class ReferenceDoc {
                         + "counting the sites and the witness.",
                 "At least one site has `primary_eligible: true`.",
                 "Every name in a resource's `sites` list is a declared site (not the witness), and the list is not empty.",
+                "Gateway: every route and TCP listener names a declared service; an active-passive service names a declared "
+                        + "`resource` and an active-active one names none; every instance's `site` is a declared site that holds a copy "
+                        + "of the service's resource, with at most one instance per site for active-passive; every service has an instance; "
+                        + "instance weights are 1-100; a `host` and `path_prefix` pair is routed once.",
+                "Gateway ports: `http_port`, `admin_port` and the TCP listeners' ports differ, and none is a site's or the "
+                        + "witness's port on the same address (or on a loopback address when `listen_address` is 0.0.0.0 or ::).",
                 "Rules across keys are checked only once every value they compare has been read correctly; a value "
                         + "that does not parse is reported on its own.");
     }

@@ -7,12 +7,18 @@ import java.util.Optional;
 /** The whole of tandem.yaml, immutable after load. */
 public record TandemConfig(String source, String cluster, Path dataDir, List<PeerConfig> peers,
                            List<ResourceConfig> resources, TimingConfig timing, List<UserConfig> users,
-                           List<ConfigProblem> warnings) {
+                           GatewayConfig gateway, List<ConfigProblem> warnings) {
     public TandemConfig {
         peers = List.copyOf(peers);
         resources = List.copyOf(resources);
         users = List.copyOf(users);
         warnings = List.copyOf(warnings);
+    }
+
+    /** A config without a gateway section (the gateway at its defaults, serving nothing). */
+    public TandemConfig(String source, String cluster, Path dataDir, List<PeerConfig> peers, List<ResourceConfig> resources,
+                        TimingConfig timing, List<UserConfig> users, List<ConfigProblem> warnings) {
+        this(source, cluster, dataDir, peers, resources, timing, users, GatewayConfig.defaults(), warnings);
     }
 
     public List<PeerConfig> sites() {

@@ -1,0 +1,193 @@
+package io.tandem.gateway;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.tandem.model.config.GatewayConfig;
+import io.tandem.model.config.TandemConfig;
+import io.tandem.model.config.TcpListenerConfig;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The gateway: an HTTP reverse proxy, TCP listeners and an admin API, routing from the cluster state it
+ * polls from the agents. {@code Gateway.start(config)} binds every listener (or fails naming the one that
+ * could not bind); {@link #close()} stops them all.
+ */
+public final class Gateway implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Gateway.class);
+
+    private final TandemConfig config;
+    private final GatewayConfig gw;
+    private final Transport transport = Transport.best();
+    private final GatewayMetrics metrics = new GatewayMetrics();
+    private final Router router;
+    private final HoldGate hold;
+    private final ClusterWatcher watcher;
+    private final EventLoopGroup workers;
+    private final EventLoopGroup admin;
+    private final List<Channel> listeners = new ArrayList<>();
+
+    private Gateway(TandemConfig config) {
+        this.config = config;
+        this.gw = config.gateway();
+        this.router = new Router(gw, metrics);
+        this.hold = new HoldGate(gw.holdMax(), gw.holdQueue());
+        this.watcher = new ClusterWatcher(config.peers(), gw.pollInterval(), gw.pollTimeout(), router::update);
+        this.workers = transport.group(Runtime.getRuntime().availableProcessors(), "tandem-gateway");
+        this.admin = transport.group(1, "tandem-gateway-admin");
+    }
+
+    /** Binds the HTTP proxy, the TCP listeners and the admin API, and starts following the cluster state. */
+    public static Gateway start(TandemConfig config) {
+        Gateway g = new Gateway(config);
+        try {
+            g.bind();
+        } catch (RuntimeException e) {
+            g.close();
+            throw e;
+        }
+        return g;
+    }
+
+    private void bind() {
+        Bootstrap upstreams = new Bootstrap().group(workers).channel(transport.channel())
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) gw.connectTimeout().toMillis())
+                .option(ChannelOption.TCP_NODELAY, true);
+        ProxyContext cx = new ProxyContext(gw, router, hold, metrics, upstreams);
+        registerGauges();
+        listeners.add(listen("http_port", gw.httpPort(), HttpFrontend.initializer(cx), true, workers));
+        for (TcpListenerConfig l : gw.tcpListeners()) {
+            listeners.add(listen("TCP listener '" + l.name() + "'", l.port(), TcpProxy.initializer(l, cx), false, workers));
+        }
+        listeners.add(listen("admin_port", gw.adminPort(), new ChannelInitializer<>() {
+            @Override
+            protected void initChannel(Channel ch) {
+                ch.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(64 * 1024), new AdminHandler(Gateway.this, config.users()));
+            }
+        }, true, admin));
+        watcher.start();
+        log.info("event=gateway_started http={} admin={} tcp_listeners={} transport={} routes={} services={}", httpAddress(), adminAddress(),
+                gw.tcpListeners().size(), transport.name(), gw.routes().size(), gw.services().size());
+    }
+
+    private Channel listen(String what, int port, ChannelInitializer<Channel> init, boolean autoRead, EventLoopGroup group) {
+        InetSocketAddress at = new InetSocketAddress(gw.listenAddress(), port);
+        try {
+            return new ServerBootstrap().group(group).channel(transport.serverChannel())
+                    .option(ChannelOption.SO_BACKLOG, 1024).option(ChannelOption.SO_REUSEADDR, true)
+                    .childOption(ChannelOption.TCP_NODELAY, true).childOption(ChannelOption.AUTO_READ, autoRead)
+                    .childHandler(init).bind(at).sync().channel();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while binding " + what + " on " + at, e);
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot listen on " + at.getHostString() + ":" + port + " (gateway " + what + "): " + e.getMessage()
+                    + "; free the port or change it in " + config.source(), e);
+        }
+    }
+
+    private void registerGauges() {
+        metrics.gauge("tandem.gateway.held.requests", "Requests and connections waiting on a hold", hold::waiting);
+        metrics.gauge("tandem.gateway.hold.active", "1 while a hold is on", () -> hold.held() ? 1 : 0);
+        metrics.gauge("tandem.gateway.tcp.open", "Relayed TCP connections open", router::tcpConnections);
+        for (Upstream u : router.upstreams()) {
+            String address = u.address.getHostString() + ":" + u.address.getPort();
+            metrics.gauge("tandem.gateway.upstream.routed", "1 when the instance is a target of its service now",
+                    () -> router.table().target(u.service).upstreams().contains(u) ? 1 : 0, "service", u.service, "site", u.site, "address", address);
+            metrics.gauge("tandem.gateway.upstream.ejected", "1 while the instance is skipped after a failed connect",
+                    () -> u.ejected() ? 1 : 0, "service", u.service, "site", u.site, "address", address);
+        }
+    }
+
+    public InetSocketAddress httpAddress() {
+        return (InetSocketAddress) listeners.get(0).localAddress();
+    }
+
+    public InetSocketAddress adminAddress() {
+        return (InetSocketAddress) listeners.get(listeners.size() - 1).localAddress();
+    }
+
+    /** New requests and connections wait (up to hold_max) until {@link #release()}. */
+    public void hold() {
+        hold.hold();
+        log.info("event=hold waiting={}", hold.waiting());
+    }
+
+    /** Lets held requests go, each to the target of the routing table at that moment. */
+    public void release() {
+        int n = hold.waiting();
+        hold.release();
+        log.info("event=release released={}", n);
+    }
+
+    public boolean held() {
+        return hold.held();
+    }
+
+    public int waiting() {
+        return hold.waiting();
+    }
+
+    GatewayMetrics metrics() {
+        return metrics;
+    }
+
+    /** The live routing table and what it was computed from, as served by GET /v1/gateway. */
+    public Map<String, Object> describe() {
+        RoutingTable t = router.table();
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("held", hold.held());
+        out.put("waiting", hold.waiting());
+        Map<String, Object> cluster = new LinkedHashMap<>();
+        cluster.put("leader", t.snapshot.leader());
+        cluster.put("answers", t.snapshot.answers());
+        Map<String, Object> primaries = new LinkedHashMap<>();
+        t.snapshot.primaries().forEach((r, p) -> primaries.put(r, Map.of("site", p.site(), "epoch", p.epoch())));
+        cluster.put("primaries", primaries);
+        cluster.put("sites", t.snapshot.sites());
+        cluster.put("pollErrors", watcher.errors());
+        out.put("cluster", cluster);
+        List<Object> services = new ArrayList<>();
+        for (RoutingTable.Target target : t.targets.values()) {
+            Map<String, Object> s = new LinkedHashMap<>();
+            s.put("name", target.service().name());
+            s.put("mode", target.service().mode().name().toLowerCase().replace('_', '-'));
+            s.put("resource", target.service().resource());
+            s.put("site", target.site());
+            s.put("epoch", target.epoch());
+            s.put("targets", target.upstreams().stream().distinct().map(u -> Map.of("site", u.site,
+                    "address", u.address.getHostString() + ":" + u.address.getPort(), "weight", u.weight, "ejected", u.ejected())).toList());
+            if (!target.reason().isEmpty()) s.put("reason", target.reason());
+            services.add(s);
+        }
+        out.put("services", services);
+        out.put("routes", router.routes().stream().map(r -> Map.of("host", r.config().host(), "pathPrefix", r.config().pathPrefix(),
+                "service", r.config().service())).toList());
+        out.put("tcpListeners", gw.tcpListeners().stream().map(l -> Map.of("name", l.name(), "port", l.port(), "service", l.service())).toList());
+        out.put("tcpConnections", router.tcpConnections());
+        return out;
+    }
+
+    @Override
+    public void close() {
+        watcher.close();
+        for (Channel ch : listeners) ch.close().awaitUninterruptibly();
+        router.upstreams().forEach(Upstream::closeIdle);
+        workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
+        admin.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
+        metrics.registry.close();
+        log.info("event=gateway_stopped");
+    }
+}

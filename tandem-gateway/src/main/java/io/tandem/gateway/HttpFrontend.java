@@ -1,0 +1,500 @@
+package io.tandem.gateway;
+
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.handler.codec.DecoderResult;
+import io.netty.handler.codec.TooLongFrameException;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpStatusClass;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.handler.codec.http.TooLongHttpLineException;
+import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One client connection of the HTTP proxy: reads a request, waits out a hold, picks an upstream from the
+ * routing table, streams the body both ways with backpressure (a side's reading stops while the other
+ * side cannot take more), and returns the upstream connection to its pool. One request at a time per
+ * connection: the FlowControlHandler before it keeps pipelined requests until this one is answered.
+ *
+ * <p>Hot path (runs per request and per body chunk): one class with plain fields, no state object
+ * allocated per request. At the ~500-line limit; split the error answers out before it grows.
+ */
+final class HttpFrontend extends ChannelInboundHandlerAdapter {
+    private static final Logger access = LoggerFactory.getLogger("tandem.gateway.access");
+    private static final Logger log = LoggerFactory.getLogger(HttpFrontend.class);
+    private static final int MAX_CHUNK = 64 * 1024;
+
+    private enum Timer { IDLE, HEADER, UPSTREAM }
+
+    private final ProxyContext cx;
+    private final HttpCodecs.ResponseEncoder encoder = new HttpCodecs.ResponseEncoder();
+    private ChannelHandlerContext ctx;
+    private ScheduledFuture<?> timer;
+    private boolean awaitingHeaders = true;
+    private boolean sawBytes;
+    /** Bumped when a request ends, so late callbacks (a connect, a hold release) of an earlier one do nothing. */
+    private long generation;
+
+    // The request in flight.
+    private HttpRequest request;
+    private Router.Route route;
+    private Upstream upstream;
+    private Channel upChannel;
+    private long startNanos;
+    private int attempts;
+    private int status;
+    private boolean keepAlive, http10, expectContinue, continueSent, requestDone, requestWritten, bodyForwarded;
+    private boolean responseStarted, interim, upstreamReusable, closing, flushUpstream;
+
+    HttpFrontend(ProxyContext cx) {
+        this.cx = cx;
+    }
+
+    /** The client-side pipeline: first-byte watch (header timeout), strict decoder, encoder, flow control, this. */
+    static ChannelInitializer<Channel> initializer(ProxyContext cx) {
+        HttpDecoderConfig limits = new HttpDecoderConfig().setMaxInitialLineLength((int) cx.config().maxRequestLine().bytes())
+                .setMaxHeaderSize((int) cx.config().maxHeaderSize().bytes()).setMaxChunkSize(MAX_CHUNK)
+                .setAllowDuplicateContentLengths(false).setStrictLineParsing(true);
+        return new ChannelInitializer<>() {
+            @Override
+            protected void initChannel(Channel ch) {
+                HttpFrontend front = new HttpFrontend(cx);
+                ch.pipeline().addLast(front.new ByteWatch(), new HttpCodecs.RequestDecoder(limits), front.encoder,
+                        new io.netty.handler.flow.FlowControlHandler(), front);
+            }
+        };
+    }
+
+    /** Upstream connections: client codec, idle close while pooled, and the relay back to the frontend. */
+    static ChannelInitializer<Channel> upstreamInitializer(Upstream u, ProxyContext cx) {
+        long idleMillis = Math.max(1, cx.idleTimeoutNanos() / 1_000_000);
+        return new ChannelInitializer<>() {
+            @Override
+            protected void initChannel(Channel ch) {
+                HttpDecoderConfig dc = new HttpDecoderConfig().setMaxHeaderSize(64 * 1024).setMaxChunkSize(MAX_CHUNK);
+                ch.pipeline().addLast(new HttpClientCodec(dc, false, false), new IdleStateHandler(0, 0, idleMillis, TimeUnit.MILLISECONDS),
+                        new UpstreamHandler(u));
+            }
+        };
+    }
+
+    /** Sees raw bytes before the decoder: the first byte of a request starts the header timeout. */
+    final class ByteWatch extends ChannelInboundHandlerAdapter {
+        @Override
+        public void channelRead(ChannelHandlerContext c, Object msg) {
+            if (awaitingHeaders && !sawBytes) {
+                sawBytes = true;
+                arm(Timer.HEADER, cx.headerTimeoutNanos());
+            }
+            c.fireChannelRead(msg);
+        }
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        this.ctx = ctx;
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        arm(Timer.IDLE, cx.idleTimeoutNanos());
+        ctx.fireChannelActive();
+    }
+
+    private void arm(Timer kind, long nanos) {
+        if (timer != null) timer.cancel(false);
+        long gen = generation;
+        timer = ctx.executor().schedule(() -> onTimer(kind, gen), nanos, TimeUnit.NANOSECONDS);
+    }
+
+    private void disarm() {
+        if (timer != null) {
+            timer.cancel(false);
+            timer = null;
+        }
+    }
+
+    private void onTimer(Timer kind, long gen) {
+        if (gen != generation) return;
+        switch (kind) {
+            case IDLE -> ctx.close();
+            case HEADER -> reject(HttpResponseStatus.REQUEST_TIMEOUT, "request header not received within header_timeout", false);
+            case UPSTREAM -> {
+                cx.metrics().upstreamError(upstream.service, "timeout");
+                closeUpstream();
+                reject(HttpResponseStatus.GATEWAY_TIMEOUT, "the upstream did not answer within upstream_timeout", false);
+            }
+        }
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (msg instanceof HttpRequest req) {
+            if (!onRequest(req)) {
+                ReferenceCountUtil.release(msg);
+                return;
+            }
+        }
+        if (msg instanceof HttpContent c) {
+            onContent(c);
+        } else if (!(msg instanceof HttpRequest)) {
+            ReferenceCountUtil.release(msg);
+        }
+    }
+
+    /** False when the request was refused (its message is then released by the caller). */
+    private boolean onRequest(HttpRequest req) {
+        disarm();
+        awaitingHeaders = false;
+        sawBytes = false;
+        if (request != null || closing) {
+            ctx.close(); // cannot happen with the flow control handler in place; refuse rather than interleave
+            return false;
+        }
+        request = req;
+        startNanos = System.nanoTime();
+        attempts = 0;
+        status = 0;
+        route = null;
+        upstream = null;
+        http10 = req.protocolVersion().equals(HttpVersion.HTTP_1_0);
+        keepAlive = HttpUtil.isKeepAlive(req);
+        encoder.head = req.method().equals(HttpMethod.HEAD);
+        expectContinue = continueSent = requestDone = requestWritten = bodyForwarded = false;
+        responseStarted = interim = upstreamReusable = flushUpstream = false;
+        DecoderResult dr = req.decoderResult();
+        if (dr.isFailure()) {
+            reject(statusFor(dr.cause()), message(dr.cause()), false);
+            return false;
+        }
+        java.util.List<String> te = req.headers().getAll(HttpHeaderNames.TRANSFER_ENCODING);
+        if (!te.isEmpty() && (te.size() > 1 || !te.get(0).trim().equalsIgnoreCase("chunked"))) {
+            reject(HttpResponseStatus.BAD_REQUEST, "unsupported Transfer-Encoding", false);
+            return false;
+        }
+        String expect = req.headers().get(HttpHeaderNames.EXPECT);
+        if (expect != null) {
+            if (!expect.equalsIgnoreCase("100-continue")) {
+                reject(HttpResponseStatus.EXPECTATION_FAILED, "only 100-continue is supported", false);
+                return false;
+            }
+            expectContinue = true;
+        }
+        ctx.channel().config().setAutoRead(false);
+        route = cx.router().match(req.headers().get(HttpHeaderNames.HOST), req.uri());
+        if (route == null) {
+            reject(HttpResponseStatus.NOT_FOUND, "no route for this host and path", false);
+            return false;
+        }
+        ProxyHeaders.toUpstream(req, clientIp());
+        long gen = generation;
+        switch (cx.hold().admit(ctx.executor(), () -> { if (gen == generation && !closing) dispatch(); },
+                () -> { if (gen == generation) reject(HttpResponseStatus.SERVICE_UNAVAILABLE, "held longer than hold_max", true); })) {
+            case PASS -> dispatch();
+            case WAITING -> { }
+            case REFUSED -> reject(HttpResponseStatus.SERVICE_UNAVAILABLE, "too many requests held (hold_queue)", true);
+        }
+        return true;
+    }
+
+    private String clientIp() {
+        return ((InetSocketAddress) ctx.channel().remoteAddress()).getAddress().getHostAddress();
+    }
+
+    private void onContent(HttpContent c) {
+        if (request == null || closing || upChannel == null) {
+            c.release();
+            return;
+        }
+        if (c.decoderResult().isFailure()) {
+            String why = message(c.decoderResult().cause());
+            c.release();
+            closeUpstream(); // the upstream sees a truncated body, never a complete request
+            reject(HttpResponseStatus.BAD_REQUEST, why, false);
+            return;
+        }
+        if (c.content().isReadable()) bodyForwarded = true;
+        if (c instanceof LastHttpContent) {
+            requestDone = true;
+            ctx.channel().config().setAutoRead(false); // the next request waits for this response
+            upChannel.writeAndFlush(c);
+            flushUpstream = false;
+            if (!responseStarted) arm(Timer.UPSTREAM, cx.upstreamTimeoutNanos());
+        } else {
+            upChannel.write(c);
+            flushUpstream = true;
+            if (!upChannel.isWritable()) ctx.channel().config().setAutoRead(false);
+        }
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        if (flushUpstream && upChannel != null) {
+            flushUpstream = false;
+            upChannel.flush();
+        }
+        ctx.fireChannelReadComplete();
+    }
+
+    /** Sends the request to an instance of its route's service; runs again (once) to retry elsewhere. */
+    private void dispatch() {
+        RoutingTable.Target target = cx.router().table().target(route.config().service());
+        Upstream u = RoutingTable.pick(target, upstream);
+        if (u == null) {
+            reject(HttpResponseStatus.SERVICE_UNAVAILABLE, "service '" + target.service().name() + "' has no target: " + target.reason(), true);
+            return;
+        }
+        upstream = u;
+        attempts++;
+        // A retry never takes a pooled connection: the failure may have been a stale keep-alive.
+        Channel idle = attempts == 1 ? u.pollIdle(ctx.channel().eventLoop()) : null;
+        if (idle != null) {
+            attach(idle);
+            return;
+        }
+        long gen = generation;
+        ChannelFuture f = cx.upstreams().clone(ctx.channel().eventLoop()).handler(upstreamInitializer(u, cx)).connect(u.address);
+        f.addListener((ChannelFutureListener) fut -> {
+            if (gen != generation || closing) {
+                fut.channel().close();
+            } else if (fut.isSuccess()) {
+                attach(fut.channel());
+            } else {
+                u.eject(cx.ejectNanos());
+                cx.metrics().upstreamError(u.service, "connect");
+                log.debug("event=upstream_connect_failed upstream={} error=\"{}\"", u.label(), fut.cause().toString());
+                upstreamFailed();
+            }
+        });
+    }
+
+    private void attach(Channel ch) {
+        upChannel = ch;
+        ch.pipeline().get(UpstreamHandler.class).bind(this);
+        if (expectContinue && !continueSent) {
+            continueSent = true;
+            ctx.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE, Unpooled.EMPTY_BUFFER));
+        }
+        requestWritten = true;
+        ch.write(request);
+        if (requestDone) {
+            ch.write(LastHttpContent.EMPTY_LAST_CONTENT); // a retry of a request without body
+            arm(Timer.UPSTREAM, cx.upstreamTimeoutNanos());
+        }
+        ch.flush();
+        if (!requestDone) ctx.channel().config().setAutoRead(ch.isWritable());
+    }
+
+    /** The upstream connection failed before any response byte: retry if nothing unrepeatable was sent, else 502. */
+    private void upstreamFailed() {
+        upChannel = null;
+        ctx.channel().config().setAutoRead(false); // body chunks wait in the flow control handler until the next upstream
+        boolean safe = !requestWritten || (idempotent(request.method()) && !bodyForwarded);
+        if (attempts < 2 && safe) {
+            requestWritten = false;
+            dispatch();
+        } else {
+            reject(HttpResponseStatus.BAD_GATEWAY, "the upstream " + upstream.label() + " failed before answering", !requestWritten);
+        }
+    }
+
+    private static boolean idempotent(HttpMethod m) {
+        return m.equals(HttpMethod.GET) || m.equals(HttpMethod.HEAD) || m.equals(HttpMethod.OPTIONS)
+                || m.equals(HttpMethod.PUT) || m.equals(HttpMethod.DELETE) || m.equals(HttpMethod.TRACE);
+    }
+
+    void onUpstreamClosed() {
+        if (request == null || closing) return;
+        if (!responseStarted) {
+            cx.metrics().upstreamError(upstream.service, "reset");
+            upstreamFailed();
+        } else {
+            ctx.close(); // mid-response: the client must see the truncation
+        }
+    }
+
+    void onUpstreamWritability() {
+        if (!requestDone && upChannel != null && !closing) {
+            ctx.channel().config().setAutoRead(upChannel.isWritable());
+        }
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        if (upChannel != null && responseStarted) {
+            upChannel.config().setAutoRead(ctx.channel().isWritable());
+        }
+        ctx.fireChannelWritabilityChanged();
+    }
+
+    void onResponse(HttpResponse r) {
+        if (request == null || closing) return;
+        if (r.status().codeClass() == HttpStatusClass.INFORMATIONAL && r.status().code() != 101) {
+            interim = true; // the gateway already answered 100-continue; drop the upstream's
+            return;
+        }
+        if (timer != null) disarm();
+        responseStarted = true;
+        status = r.status().code();
+        upstreamReusable = HttpUtil.isKeepAlive(r);
+        boolean chunked = HttpUtil.isTransferEncodingChunked(r);
+        boolean framed = chunked || HttpUtil.isContentLengthSet(r) || encoder.head || status == 204 || status == 304;
+        if (!requestDone || (http10 && chunked) || (!framed && (http10 || !keepAlive))) {
+            keepAlive = false; // the body ends when the connection does, or the client's request body is still unread
+        }
+        ProxyHeaders.toClient(r, keepAlive);
+        if (http10) {
+            r.headers().remove(HttpHeaderNames.TRANSFER_ENCODING);
+            if (keepAlive) r.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
+        } else if (!framed) {
+            HttpUtil.setTransferEncodingChunked(r, true);
+        }
+        r.setProtocolVersion(http10 ? HttpVersion.HTTP_1_0 : HttpVersion.HTTP_1_1);
+        ctx.write(r);
+    }
+
+    void onResponseContent(HttpContent c) {
+        if (interim || request == null || closing || !responseStarted) {
+            if (interim && c instanceof LastHttpContent) interim = false;
+            c.release();
+            return;
+        }
+        if (c instanceof LastHttpContent) {
+            finish(ctx.writeAndFlush(c));
+        } else {
+            ctx.write(c);
+            if (!ctx.channel().isWritable() && upChannel != null) upChannel.config().setAutoRead(false);
+        }
+    }
+
+    void flushToClient() {
+        ctx.flush();
+    }
+
+    /** The response is complete: account, return the upstream connection, and wait for the next request or close. */
+    private void finish(ChannelFuture written) {
+        record();
+        Channel up = upChannel;
+        upChannel = null;
+        if (up != null) {
+            up.pipeline().get(UpstreamHandler.class).unbind();
+            if (upstreamReusable && requestDone && up.isActive()) {
+                up.config().setAutoRead(true);
+                upstream.offerIdle(up);
+            } else {
+                up.close();
+            }
+        }
+        endRequest();
+        if (!keepAlive) {
+            written.addListener(ChannelFutureListener.CLOSE);
+        } else {
+            awaitingHeaders = true;
+            arm(Timer.IDLE, cx.idleTimeoutNanos());
+            ctx.channel().config().setAutoRead(true);
+        }
+    }
+
+    private void endRequest() {
+        request = null;
+        generation++;
+        disarm();
+    }
+
+    /** Answers with an error and closes the connection (the rest of the request is unread). */
+    private void reject(HttpResponseStatus st, String why, boolean retryLater) {
+        if (closing) return;
+        closing = true;
+        closeUpstream();
+        if (responseStarted) {
+            ctx.close();
+            return;
+        }
+        status = st.code();
+        record();
+        FullHttpResponse resp = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, st,
+                Unpooled.copiedBuffer(st.code() + " " + st.reasonPhrase() + ": " + why + "\n", StandardCharsets.UTF_8));
+        resp.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/plain; charset=utf-8")
+                .setInt(HttpHeaderNames.CONTENT_LENGTH, resp.content().readableBytes())
+                .set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE).set(HttpHeaderNames.VIA, ProxyHeaders.VIA);
+        if (retryLater) resp.headers().set(HttpHeaderNames.RETRY_AFTER, "1");
+        encoder.head = false;
+        endRequest();
+        ctx.channel().config().setAutoRead(false);
+        ctx.writeAndFlush(resp).addListener(ChannelFutureListener.CLOSE);
+    }
+
+    private void closeUpstream() {
+        Channel up = upChannel;
+        upChannel = null;
+        if (up != null) {
+            up.pipeline().get(UpstreamHandler.class).unbind();
+            up.close();
+        }
+    }
+
+    private void record() {
+        long nanos = System.nanoTime() - startNanos;
+        Router.Route r = route != null ? route : cx.router().noRoute;
+        r.meters().record(status, nanos);
+        if (cx.config().accessLog() && access.isInfoEnabled()) {
+            HttpRequest q = request;
+            access.info("client={} method={} uri=\"{}\" host=\"{}\" route={} upstream={} status={} ms={} attempts={}",
+                    ctx.channel().remoteAddress(), q == null ? "-" : q.method(), q == null ? "-" : q.uri(),
+                    q == null ? "-" : q.headers().get(HttpHeaderNames.HOST, "-"), route == null ? "-" : route.config().label(),
+                    upstream == null ? "-" : upstream.label(), status, String.format("%.3f", nanos / 1e6), attempts);
+        }
+    }
+
+    private static HttpResponseStatus statusFor(Throwable cause) {
+        if (cause instanceof TooLongHttpLineException) return HttpResponseStatus.REQUEST_URI_TOO_LONG;
+        if (cause instanceof TooLongHttpHeaderException) return HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE;
+        if (cause instanceof TooLongFrameException) return HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE;
+        return HttpResponseStatus.BAD_REQUEST;
+    }
+
+    private static String message(Throwable cause) {
+        return cause instanceof HttpCodecs.AmbiguousLengthException ? "both Content-Length and Transfer-Encoding (refused: request smuggling)"
+                : "malformed request: " + cause.getMessage();
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        disarm();
+        closing = true;
+        generation++;
+        closeUpstream();
+        ctx.fireChannelInactive();
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        log.debug("event=client_error client={} error=\"{}\"", ctx.channel().remoteAddress(), cause.toString());
+        ctx.close();
+    }
+}

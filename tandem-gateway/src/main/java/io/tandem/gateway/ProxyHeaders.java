@@ -1,0 +1,82 @@
+package io.tandem.gateway;
+
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.util.AsciiString;
+import java.util.List;
+
+/** Header rewriting between client and upstream: hop-by-hop headers dropped, X-Forwarded-* and Via added. */
+final class ProxyHeaders {
+    static final AsciiString X_FORWARDED_FOR = AsciiString.cached("x-forwarded-for");
+    static final AsciiString X_FORWARDED_PROTO = AsciiString.cached("x-forwarded-proto");
+    static final AsciiString X_FORWARDED_HOST = AsciiString.cached("x-forwarded-host");
+    static final AsciiString PROXY_CONNECTION = AsciiString.cached("proxy-connection");
+    static final String VIA = "1.1 tandem";
+
+    private ProxyHeaders() {}
+
+    /**
+     * Prepares a client's request for the upstream: HTTP/1.1 with keep-alive whatever the client asked
+     * (the client's own connection is handled by the gateway). Measured-hot: once per request.
+     */
+    static void toUpstream(HttpRequest req, String clientIp) {
+        HttpHeaders h = req.headers();
+        boolean chunked = h.containsValue(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED, true);
+        removeHopByHop(h);
+        if (chunked) {
+            h.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+        }
+        h.remove(HttpHeaderNames.EXPECT); // the gateway answers 100-continue itself
+        String host = h.get(HttpHeaderNames.HOST);
+        String xff = h.get(X_FORWARDED_FOR);
+        h.set(X_FORWARDED_FOR, xff == null ? clientIp : xff + ", " + clientIp);
+        h.set(X_FORWARDED_PROTO, "http");
+        if (host != null) {
+            h.set(X_FORWARDED_HOST, host);
+        }
+        appendVia(h, req.protocolVersion());
+        req.setProtocolVersion(HttpVersion.HTTP_1_1);
+    }
+
+    /** Prepares an upstream's response for the client. */
+    static void toClient(HttpResponse resp, boolean clientKeepAlive) {
+        HttpHeaders h = resp.headers();
+        boolean chunked = h.containsValue(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED, true);
+        removeHopByHop(h);
+        if (chunked) {
+            h.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+        }
+        appendVia(h, resp.protocolVersion());
+        if (!clientKeepAlive) {
+            h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        }
+    }
+
+    private static void appendVia(HttpHeaders h, HttpVersion from) {
+        String via = h.get(HttpHeaderNames.VIA);
+        String mine = from.majorVersion() == 1 && from.minorVersion() == 0 ? "1.0 tandem" : VIA;
+        h.set(HttpHeaderNames.VIA, via == null ? mine : via + ", " + mine);
+    }
+
+    /** RFC 9110 7.6.1: Connection and the headers it names are for one hop only. Transfer-Encoding is re-framed by the codecs. */
+    private static void removeHopByHop(HttpHeaders h) {
+        List<String> named = h.getAll(HttpHeaderNames.CONNECTION);
+        for (String value : named) {
+            for (String name : value.split(",")) {
+                String n = name.trim();
+                if (!n.isEmpty()) h.remove(n);
+            }
+        }
+        h.remove(HttpHeaderNames.CONNECTION);
+        h.remove(HttpHeaderNames.KEEP_ALIVE);
+        h.remove(PROXY_CONNECTION);
+        h.remove(HttpHeaderNames.TE);
+        h.remove(HttpHeaderNames.TRAILER);
+        h.remove(HttpHeaderNames.UPGRADE);
+        h.remove(HttpHeaderNames.TRANSFER_ENCODING);
+    }
+}

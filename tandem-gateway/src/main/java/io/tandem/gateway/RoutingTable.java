@@ -1,0 +1,89 @@
+package io.tandem.gateway;
+
+import io.tandem.model.config.ServiceConfig;
+import io.tandem.model.config.ServiceMode;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Where each service's traffic goes, computed from the config and a {@link ClusterSnapshot}; immutable
+ * and replaced as a whole when the cluster state changes. Active-passive: the instances at the primary site
+ * of the service's resource (newest epoch); active-active: the instances at every serving site, each listed
+ * {@code weight} times so round robin honours the weights.
+ */
+final class RoutingTable {
+
+    /** A service's current targets; {@code reason} says why there are none when the list is empty. */
+    record Target(ServiceConfig service, List<Upstream> upstreams, String site, long epoch, String reason, AtomicInteger next) {
+        boolean routable() {
+            return !upstreams.isEmpty();
+        }
+    }
+
+    final ClusterSnapshot snapshot;
+    final Map<String, Target> targets;
+
+    private RoutingTable(ClusterSnapshot snapshot, Map<String, Target> targets) {
+        this.snapshot = snapshot;
+        this.targets = targets;
+    }
+
+    static RoutingTable build(List<ServiceConfig> services, Map<String, List<Upstream>> upstreams, ClusterSnapshot snapshot) {
+        Map<String, Target> targets = new LinkedHashMap<>();
+        for (ServiceConfig s : services) {
+            List<Upstream> all = upstreams.getOrDefault(s.name(), List.of());
+            targets.put(s.name(), s.mode() == ServiceMode.ACTIVE_PASSIVE ? activePassive(s, all, snapshot) : activeActive(s, all, snapshot));
+        }
+        return new RoutingTable(snapshot, targets);
+    }
+
+    private static Target activePassive(ServiceConfig s, List<Upstream> all, ClusterSnapshot snapshot) {
+        var primary = snapshot.primary(s.resource());
+        if (primary.isEmpty()) {
+            return new Target(s, List.of(), "", 0, "no primary of resource '" + s.resource() + "' is known yet", new AtomicInteger());
+        }
+        String site = primary.get().site();
+        List<Upstream> at = all.stream().filter(u -> u.site.equals(site)).toList();
+        String reason = at.isEmpty() ? "the primary site '" + site + "' has no instance of this service" : "";
+        return new Target(s, at, site, primary.get().epoch(), reason, new AtomicInteger());
+    }
+
+    private static Target activeActive(ServiceConfig s, List<Upstream> all, ClusterSnapshot snapshot) {
+        List<Upstream> serving = all.stream().filter(u -> snapshot.serving(u.site)).toList();
+        int maxWeight = serving.stream().mapToInt(u -> u.weight).max().orElse(0);
+        // Round by round, so that weights 3:1 give a b a a rather than a burst of one instance.
+        List<Upstream> weighted = new ArrayList<>();
+        for (int round = 0; round < maxWeight; round++) {
+            for (Upstream u : serving) {
+                if (u.weight > round) weighted.add(u);
+            }
+        }
+        return new Target(s, List.copyOf(weighted), "", 0, weighted.isEmpty() ? "no site that serves is healthy" : "", new AtomicInteger());
+    }
+
+    Target target(String service) {
+        return targets.get(service);
+    }
+
+    /**
+     * The next instance of the service by round robin, skipping ejected instances and {@code avoid}
+     * (an instance that just failed) while others exist; null when the service has no target.
+     */
+    static Upstream pick(Target t, Upstream avoid) {
+        List<Upstream> list = t.upstreams();
+        int n = list.size();
+        if (n == 0) return null;
+        int start = n == 1 ? 0 : Math.floorMod(t.next().getAndIncrement(), n);
+        Upstream fallback = null;
+        for (int i = 0; i < n; i++) {
+            Upstream u = list.get((start + i) % n);
+            if (u == avoid) continue;
+            if (!u.ejected()) return u;
+            if (fallback == null) fallback = u;
+        }
+        return fallback != null ? fallback : list.get(start);
+    }
+}

@@ -1,0 +1,140 @@
+package io.tandem.gateway;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.buffer.Unpooled;
+import io.tandem.model.config.TcpListenerConfig;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A TCP listener: each new connection is relayed byte for byte to the instance its service's routing picks
+ * at that moment (for an active-passive service, the primary site's). A connect failure is retried once on
+ * another instance; the {@link Router} closes relayed connections when their primary is replaced.
+ */
+final class TcpProxy {
+    private static final Logger log = LoggerFactory.getLogger(TcpProxy.class);
+
+    private TcpProxy() {}
+
+    static ChannelInitializer<Channel> initializer(TcpListenerConfig listener, ProxyContext cx) {
+        return new ChannelInitializer<>() {
+            @Override
+            protected void initChannel(Channel ch) {
+                ch.pipeline().addLast(new Front(listener, cx));
+            }
+        };
+    }
+
+    /** The client side: accepted with auto-read off, so nothing is read before the upstream is connected. */
+    private static final class Front extends ChannelInboundHandlerAdapter {
+        private final TcpListenerConfig listener;
+        private final ProxyContext cx;
+        private Upstream tried;
+        private int attempts;
+
+        Front(TcpListenerConfig listener, ProxyContext cx) {
+            this.listener = listener;
+            this.cx = cx;
+        }
+
+        @Override
+        public void channelActive(ChannelHandlerContext ctx) {
+            cx.metrics().tcpConnection(listener.name());
+            switch (cx.hold().admit(ctx.executor(), () -> connect(ctx), ctx::close)) {
+                case PASS -> connect(ctx);
+                case WAITING -> { }
+                case REFUSED -> ctx.close();
+            }
+        }
+
+        private void connect(ChannelHandlerContext ctx) {
+            Channel client = ctx.channel();
+            if (!client.isActive()) return;
+            RoutingTable.Target target = cx.router().table().target(listener.service());
+            Upstream u = RoutingTable.pick(target, tried);
+            if (u == null) {
+                log.info("event=tcp_refused listener={} reason=\"{}\"", listener.name(), target.reason());
+                client.close();
+                return;
+            }
+            tried = u;
+            attempts++;
+            Bootstrap b = cx.upstreams().clone(client.eventLoop()).option(ChannelOption.AUTO_READ, false).handler(new Relay(client));
+            b.connect(u.address).addListener((ChannelFutureListener) f -> {
+                if (!f.isSuccess()) {
+                    u.eject(cx.ejectNanos());
+                    cx.metrics().upstreamError(u.service, "connect");
+                    if (attempts < 2) {
+                        connect(ctx);
+                    } else {
+                        client.close();
+                    }
+                    return;
+                }
+                Channel up = f.channel();
+                if (!client.isActive()) {
+                    up.close();
+                    return;
+                }
+                client.pipeline().addLast(new Relay(up));
+                client.pipeline().remove(this);
+                client.closeFuture().addListener(x -> up.close());
+                cx.router().trackTcp(new Router.TcpConnection(client, u));
+                client.read();
+                up.read();
+            });
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) {
+            ctx.fireChannelInactive();
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            ctx.close();
+        }
+    }
+
+    /**
+     * Copies what one side reads to the other. Both channels have auto-read off: the next read is asked for
+     * only once the write of the previous one is flushed, so a slow reader slows the writer (no buffering).
+     */
+    private static final class Relay extends ChannelInboundHandlerAdapter {
+        private final Channel peer;
+
+        Relay(Channel peer) {
+            this.peer = peer;
+        }
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            peer.writeAndFlush(msg).addListener((ChannelFutureListener) f -> {
+                if (f.isSuccess()) {
+                    ctx.channel().read();
+                } else {
+                    f.channel().close();
+                    ctx.close();
+                }
+            });
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) {
+            if (peer.isActive()) {
+                peer.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+            }
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            ctx.close();
+        }
+    }
+}

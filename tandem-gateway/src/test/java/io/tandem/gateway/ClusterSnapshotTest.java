@@ -1,0 +1,72 @@
+package io.tandem.gateway;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.tandem.model.config.HostPort;
+import io.tandem.model.config.InstanceConfig;
+import io.tandem.model.config.ServiceConfig;
+import io.tandem.model.config.ServiceMode;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** The pure part of routing: merging answers by epoch, and building targets from a snapshot. */
+class ClusterSnapshotTest {
+    private static ClusterSnapshot.Answer answer(boolean leader, String primary, long epoch, Map<String, ClusterSnapshot.SiteState> sites) {
+        return new ClusterSnapshot.Answer(leader, "witness", List.of(new ClusterSnapshot.Resource("db", primary, epoch)), sites);
+    }
+
+    @Test
+    void olderEpochNeverReplacesANewerOneWhoeverAnswers() {
+        ClusterSnapshot s = ClusterSnapshot.empty().merge(answer(true, "frankfurt", 3, Map.of()));
+
+        ClusterSnapshot after = s.merge(answer(true, "kyiv", 2, Map.of())).merge(answer(false, "kyiv", 2, Map.of()));
+
+        assertThat(after.primary("db")).hasValue(new ClusterSnapshot.Primary("frankfurt", 3));
+    }
+
+    @Test
+    void newerEpochFromALocalAnswerIsTakenButItsHealthIsNot() throws Exception {
+        ClusterSnapshot s = ClusterSnapshot.empty().merge(answer(true, "kyiv", 1, Map.of("frankfurt", new ClusterSnapshot.SiteState("healthy", false))));
+
+        ClusterSnapshot after = s.merge(answer(false, "frankfurt", 2, Map.of("frankfurt", new ClusterSnapshot.SiteState("failed", false))));
+
+        assertThat(after.primary("db")).hasValue(new ClusterSnapshot.Primary("frankfurt", 2));
+        assertThat(after.serving("frankfurt")).isTrue();
+    }
+
+    @Test
+    void resourceWithoutPrimaryLeavesTheKnownOneInPlace() {
+        ClusterSnapshot s = ClusterSnapshot.empty().merge(answer(true, "kyiv", 1, Map.of()));
+
+        assertThat(s.merge(answer(true, "", 0, Map.of())).primary("db")).hasValue(new ClusterSnapshot.Primary("kyiv", 1));
+    }
+
+    @Test
+    void parsesTheAgentsJson() throws Exception {
+        ClusterSnapshot.Answer a = ClusterWatcher.parse("""
+                {"cluster":"demo","leader":"witness","source":"leader","version":7,
+                 "resources":[{"name":"db","primary":"kyiv","epoch":4,"inSync":["kyiv"],"members":{}}],
+                 "sites":[{"name":"frankfurt","role":"failed","health":"failed","fenced":false,"lastHeartbeatMs":-1,"healthSinceMs":0}],
+                 "runbooks":[]}""");
+
+        assertThat(a.fromLeader()).isTrue();
+        assertThat(a.resources()).containsExactly(new ClusterSnapshot.Resource("db", "kyiv", 4));
+        assertThat(a.sites().get("frankfurt").serving()).isFalse();
+    }
+
+    @Test
+    void activeActiveTargetsInterleaveByWeightAndSkipFailedSites() {
+        ServiceConfig svc = new ServiceConfig("web", ServiceMode.ACTIVE_ACTIVE, "", List.of(
+                new InstanceConfig("kyiv", new HostPort("127.0.1.1", 8000), 3, null),
+                new InstanceConfig("frankfurt", new HostPort("127.0.2.1", 8000), 1, null)), null);
+        List<Upstream> ups = svc.instances().stream().map(i -> new Upstream("web", i)).toList();
+
+        RoutingTable all = RoutingTable.build(List.of(svc), Map.of("web", ups), ClusterSnapshot.empty());
+        assertThat(all.target("web").upstreams()).extracting(u -> u.site).containsExactly("kyiv", "frankfurt", "kyiv", "kyiv");
+
+        ClusterSnapshot frankfurtFailed = ClusterSnapshot.empty().merge(answer(true, "kyiv", 1, Map.of("frankfurt", new ClusterSnapshot.SiteState("failed", false))));
+        RoutingTable some = RoutingTable.build(List.of(svc), Map.of("web", ups), frankfurtFailed);
+        assertThat(some.target("web").upstreams()).extracting(u -> u.site).containsOnly("kyiv");
+    }
+}

@@ -1,0 +1,173 @@
+package io.tandem.model.config;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/** Reads the {@code gateway:} section and checks its rules against the sites, resources and peers' ports. */
+final class GatewayConfigReader {
+    private final List<ConfigProblem> problems;
+
+    private GatewayConfigReader(List<ConfigProblem> problems) {
+        this.problems = problems;
+    }
+
+    static GatewayConfig read(Optional<Section> section, List<PeerConfig> peers, List<ResourceConfig> resources, List<ConfigProblem> problems) {
+        return section.map(g -> new GatewayConfigReader(problems).read(g, peers, resources)).orElse(GatewayConfig.defaults());
+    }
+
+    private GatewayConfig read(Section g, List<PeerConfig> peers, List<ResourceConfig> resources) {
+        String listen = g.get(ConfigKeys.GW_LISTEN_ADDRESS);
+        Integer httpPort = g.get(ConfigKeys.GW_HTTP_PORT);
+        Integer adminPort = g.get(ConfigKeys.GW_ADMIN_PORT);
+        Integer holdQueue = g.get(ConfigKeys.GW_HOLD_QUEUE);
+        if (holdQueue != null && holdQueue < 0) {
+            problems.add(new ConfigProblem(g.locationOf("hold_queue"), "hold_queue must not be negative", "0 refuses every request during a hold; the default is 1000"));
+        }
+        List<String> siteNames = peers.stream().filter(p -> p.kind() == PeerKind.SITE).map(PeerConfig::name).toList();
+        List<ServiceConfig> services = new ArrayList<>();
+        for (Section s : g.list("services")) {
+            services.add(service(s, siteNames, resources));
+        }
+        ConfigLoader.checkUnique(services.stream().map(ServiceConfig::name).toList(), services.stream().map(ServiceConfig::location).toList(), "service", problems);
+        Set<String> serviceNames = new HashSet<>(services.stream().map(ServiceConfig::name).toList());
+        List<RouteConfig> routes = routes(g, serviceNames);
+        List<TcpListenerConfig> listeners = new ArrayList<>();
+        for (Section s : g.list("tcp_listeners")) {
+            TcpListenerConfig l = new TcpListenerConfig(s.get(ConfigKeys.TCP_NAME), orZero(s.get(ConfigKeys.TCP_PORT)), s.get(ConfigKeys.TCP_SERVICE), s.location());
+            knownService(l.service(), serviceNames, s.locationOf("service"), "TCP listener '" + l.name() + "'");
+            s.rejectUnknown();
+            listeners.add(l);
+        }
+        ConfigLoader.checkUnique(listeners.stream().map(TcpListenerConfig::name).toList(), listeners.stream().map(TcpListenerConfig::location).toList(), "TCP listener", problems);
+        GatewayConfig config = new GatewayConfig(listen, orZero(httpPort), orZero(adminPort), g.get(ConfigKeys.GW_HOLD_MAX), holdQueue == null ? 0 : holdQueue,
+                g.get(ConfigKeys.GW_POLL_INTERVAL), g.get(ConfigKeys.GW_POLL_TIMEOUT), g.get(ConfigKeys.GW_CONNECT_TIMEOUT),
+                g.get(ConfigKeys.GW_HEADER_TIMEOUT), g.get(ConfigKeys.GW_IDLE_TIMEOUT), g.get(ConfigKeys.GW_UPSTREAM_TIMEOUT),
+                g.get(ConfigKeys.GW_MAX_REQUEST_LINE), g.get(ConfigKeys.GW_MAX_HEADER_SIZE), g.get(ConfigKeys.GW_EJECT_FOR),
+                g.get(ConfigKeys.GW_ACCESS_LOG), services, routes, listeners);
+        g.rejectUnknown();
+        checkPorts(g, listen, orZero(httpPort), orZero(adminPort), listeners, peers);
+        return config;
+    }
+
+    private ServiceConfig service(Section s, List<String> siteNames, List<ResourceConfig> resources) {
+        String name = s.get(ConfigKeys.SVC_NAME);
+        ServiceMode mode = s.get(ConfigKeys.SVC_MODE);
+        String resource = s.get(ConfigKeys.SVC_RESOURCE);
+        Optional<ResourceConfig> res = Optional.empty();
+        if (resource.equals(ConfigKeys.NONE)) {
+            resource = "";
+            if (mode == ServiceMode.ACTIVE_PASSIVE) {
+                problems.add(new ConfigProblem(s.location(), "active-passive service '" + name + "' names no resource",
+                        "add 'resource: <name>' (the resource whose primary site serves it), or set 'mode: active-active'"));
+            }
+        } else {
+            String r = resource;
+            res = resources.stream().filter(x -> x.name().equals(r)).findFirst();
+            if (res.isEmpty()) {
+                problems.add(new ConfigProblem(s.locationOf("resource"), "service '" + name + "' names unknown resource '" + resource + "'",
+                        "declared resources: " + String.join(", ", resources.stream().map(ResourceConfig::name).toList())));
+            } else if (mode == ServiceMode.ACTIVE_ACTIVE) {
+                problems.add(new ConfigProblem(s.locationOf("resource"), "active-active service '" + name + "' names a resource",
+                        "an active-active service is served by every healthy site; remove 'resource' or set 'mode: active-passive'"));
+            }
+        }
+        List<InstanceConfig> instances = new ArrayList<>();
+        Set<String> sitesSeen = new HashSet<>();
+        for (Section i : s.list("instances")) {
+            InstanceConfig inst = new InstanceConfig(i.get(ConfigKeys.INST_SITE), i.get(ConfigKeys.INST_ADDRESS), i.get(ConfigKeys.INST_WEIGHT), i.location());
+            i.rejectUnknown();
+            instances.add(inst);
+            if (inst.site() == null) continue;
+            if (!siteNames.contains(inst.site())) {
+                problems.add(new ConfigProblem(i.locationOf("site"), "service '" + name + "' has an instance at unknown site '" + inst.site() + "'",
+                        "declared sites: " + String.join(", ", siteNames)));
+            } else if (res.isPresent() && !res.get().sites().contains(inst.site())) {
+                problems.add(new ConfigProblem(i.locationOf("site"), "service '" + name + "' has an instance at '" + inst.site()
+                        + "', which holds no copy of resource '" + res.get().name() + "'", "that site can never be primary; remove the instance"));
+            }
+            if (mode == ServiceMode.ACTIVE_PASSIVE && !sitesSeen.add(inst.site())) {
+                problems.add(new ConfigProblem(i.location(), "active-passive service '" + name + "' has two instances at site '" + inst.site() + "'",
+                        "declare one instance per site; the primary site's instance serves"));
+            }
+            if (inst.weight() < 1 || inst.weight() > 100) {
+                problems.add(new ConfigProblem(i.locationOf("weight"), "weight " + inst.weight() + " is out of range 1-100", "use 1 for an even share"));
+            }
+        }
+        if (instances.isEmpty()) {
+            problems.add(new ConfigProblem(s.location(), "service '" + name + "' has no instances", "add 'instances:' with a 'site' and an 'address' each"));
+        }
+        s.rejectUnknown();
+        return new ServiceConfig(name, mode, resource, instances, s.location());
+    }
+
+    private List<RouteConfig> routes(Section g, Set<String> serviceNames) {
+        List<RouteConfig> routes = new ArrayList<>();
+        Map<String, RouteConfig> seen = new HashMap<>();
+        for (Section s : g.list("routes")) {
+            String host = s.get(ConfigKeys.ROUTE_HOST).toLowerCase(Locale.ROOT);
+            String prefix = s.get(ConfigKeys.ROUTE_PATH_PREFIX);
+            RouteConfig r = new RouteConfig(host, prefix, s.get(ConfigKeys.ROUTE_SERVICE), s.location());
+            s.rejectUnknown();
+            if (!prefix.startsWith("/")) {
+                problems.add(new ConfigProblem(s.locationOf("path_prefix"), "path_prefix '" + prefix + "' does not start with '/'", "write e.g. '/' or '/api/'"));
+            }
+            if (!host.equals("*") && (host.isEmpty() || host.contains(":") || host.contains("*"))) {
+                problems.add(new ConfigProblem(s.locationOf("host"), "host '" + host + "' is neither '*' nor a host name", "write the host without a port, e.g. shop.example.com"));
+            }
+            knownService(r.service(), serviceNames, s.locationOf("service"), "route " + r.label());
+            if (seen.putIfAbsent(host + " " + prefix, r) != null) {
+                problems.add(new ConfigProblem(s.location(), "route " + r.label() + " is declared twice", "each host and path_prefix pair may appear once"));
+            }
+            routes.add(r);
+        }
+        return routes;
+    }
+
+    private void knownService(String service, Set<String> serviceNames, Location where, String who) {
+        if (service != null && !serviceNames.contains(service)) {
+            problems.add(new ConfigProblem(where, who + " names unknown service '" + service + "'",
+                    serviceNames.isEmpty() ? "declare it under 'services:'" : "declared services: " + String.join(", ", serviceNames.stream().sorted().toList())));
+        }
+    }
+
+    /** The gateway's own ports must differ, and must not take a peer's port on the same address (or on loopback when binding every interface). */
+    private record Port(int port, String what, Location location) {}
+
+    private void checkPorts(Section g, String listen, int httpPort, int adminPort, List<TcpListenerConfig> listeners, List<PeerConfig> peers) {
+        List<Port> mine = new ArrayList<>();
+        mine.add(new Port(httpPort, "http_port", g.locationOf("http_port")));
+        mine.add(new Port(adminPort, "admin_port", g.locationOf("admin_port")));
+        listeners.forEach(l -> mine.add(new Port(l.port(), "TCP listener '" + l.name() + "'", l.location())));
+        Map<Integer, String> used = new HashMap<>();
+        for (Port m : mine) {
+            if (m.port() == 0 || listen == null) continue;
+            String other = used.putIfAbsent(m.port(), m.what());
+            if (other != null) {
+                problems.add(new ConfigProblem(m.location(), "gateway port " + m.port() + " is used twice (by " + other + " and " + m.what() + ")",
+                        "give http_port, admin_port and every TCP listener its own port"));
+            }
+            for (PeerConfig p : peers) {
+                if (p.address() != null && sameMachine(listen, p.address()) && (p.raftPort() == m.port() || p.apiPort() == m.port())) {
+                    problems.add(new ConfigProblem(m.location(), "gateway port " + m.port() + " (" + m.what() + ") is also a port of '" + p.name() + "' on " + p.address(),
+                            "pick a port no site or witness uses on that address"));
+                }
+            }
+        }
+    }
+
+    private static boolean sameMachine(String listen, String peer) {
+        boolean wildcard = listen.equals("0.0.0.0") || listen.equals("::");
+        boolean loopback = peer.startsWith("127.") || peer.equals("localhost") || peer.equals("::1");
+        return listen.equals(peer) || (wildcard && loopback);
+    }
+
+    private static int orZero(Integer v) {
+        return v == null ? 0 : v;
+    }
+}

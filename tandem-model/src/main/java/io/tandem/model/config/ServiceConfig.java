@@ -1,0 +1,19 @@
+package io.tandem.model.config;
+
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * A service behind the gateway: its upstream instances per site and how traffic is spread over them.
+ * {@code resource} is the replicated resource whose primary decides where an active-passive service runs;
+ * empty for active-active services.
+ */
+public record ServiceConfig(String name, ServiceMode mode, String resource, List<InstanceConfig> instances, Location location) {
+    public ServiceConfig {
+        instances = List.copyOf(instances);
+    }
+
+    public Optional<String> resourceName() {
+        return resource.isEmpty() ? Optional.empty() : Optional.of(resource);
+    }
+}

@@ -1,0 +1,112 @@
+package io.tandem.model.config;
+
+import static io.tandem.model.config.ConfigFixtures.VALID;
+import static io.tandem.model.config.ConfigFixtures.check;
+import static io.tandem.model.config.ConfigFixtures.lineOf;
+import static io.tandem.model.config.ConfigFixtures.messages;
+import static io.tandem.model.config.ConfigFixtures.repoFile;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+
+/** The gateway section: services, routes and TCP listeners, checked against the sites, resources and ports. */
+class GatewayConfigTest {
+    private static final String GATEWAY = """
+            gateway:
+              http_port: 8080
+              services:
+                - name: web
+                  resource: db
+                  instances:
+                    - site: kyiv
+                      address: 127.0.1.1:8000
+                    - site: frankfurt
+                      address: 127.0.2.1:8000
+              routes:
+                - service: web
+              tcp_listeners:
+                - name: pg
+                  port: 15432
+                  service: web
+            """;
+
+    @Test
+    void exampleGatewayLoadsAsWritten() throws Exception {
+        GatewayConfig g = ConfigLoader.load(repoFile("examples/two-sites.yaml")).gateway();
+
+        assertThat(g.httpPort()).isEqualTo(8080);
+        assertThat(g.holdMax()).isEqualTo(Duration.ofSeconds(10));
+        assertThat(g.service("web")).hasValueSatisfying(s -> {
+            assertThat(s.mode()).isEqualTo(ServiceMode.ACTIVE_PASSIVE);
+            assertThat(s.resource()).isEqualTo("db");
+            assertThat(s.instances()).extracting(InstanceConfig::address).containsExactly(HostPort.parse("127.0.1.1:8000"), HostPort.parse("127.0.2.1:8000"));
+        });
+        assertThat(g.routes()).singleElement().satisfies(r -> assertThat(r.label()).isEqualTo("*/"));
+        assertThat(g.tcpListeners()).singleElement().satisfies(l -> assertThat(l.port()).isEqualTo(15432));
+    }
+
+    @Test
+    void configWithoutGatewayHasDefaultsAndNothingToServe() {
+        GatewayConfig g = check(VALID).config().gateway();
+
+        assertThat(g).isEqualTo(GatewayConfig.defaults());
+        assertThat(g.enabled()).isFalse();
+    }
+
+    @Test
+    void routeNamingAnUnknownServiceIsRefusedAtItsLine() {
+        String yaml = VALID + GATEWAY.replace("    - service: web", "    - service: shop");
+
+        ConfigLoader.Result r = check(yaml);
+
+        assertThat(r.problems()).singleElement().satisfies(p -> {
+            assertThat(p.message()).isEqualTo("route */ names unknown service 'shop'");
+            assertThat(p.location().line()).isEqualTo(lineOf(yaml, "service: shop"));
+            assertThat(p.hint()).isEqualTo("declared services: web");
+        });
+    }
+
+    @Test
+    void serviceNamingAnUnknownResourceOrSiteIsRefused() {
+        String yaml = VALID + GATEWAY.replace("resource: db", "resource: files").replace("site: frankfurt", "site: warsaw");
+
+        assertThat(messages(check(yaml))).containsExactlyInAnyOrder("service 'web' names unknown resource 'files'",
+                "service 'web' has an instance at unknown site 'warsaw'");
+    }
+
+    @Test
+    void activePassiveServiceWithoutResourceIsRefused() {
+        assertThat(messages(check(VALID + GATEWAY.replace("      resource: db\n", ""))))
+                .containsExactly("active-passive service 'web' names no resource");
+    }
+
+    @Test
+    void gatewayPortTakenByASiteOnTheSameAddressIsRefused() {
+        String yaml = VALID + GATEWAY.replace("  http_port: 8080\n", "  http_port: 7111\n  listen_address: 127.0.1.1\n");
+
+        assertThat(messages(check(yaml))).containsExactly("gateway port 7111 (http_port) is also a port of 'kyiv' on 127.0.1.1");
+    }
+
+    @Test
+    void twoGatewayListenersOnOnePortAreRefused() {
+        assertThat(messages(check(VALID + GATEWAY.replace("port: 15432", "port: 8080"))))
+                .containsExactly("gateway port 8080 is used twice (by http_port and TCP listener 'pg')");
+    }
+
+    @Test
+    void instanceAddressWithoutPortIsRefused() {
+        assertThat(messages(check(VALID + GATEWAY.replace("127.0.1.1:8000", "127.0.1.1")))).singleElement().asString()
+                .startsWith("bad value for 'address' in instances[0]");
+    }
+
+    @Test
+    void unknownGatewayKeyIsRefusedWithDidYouMean() {
+        ConfigLoader.Result r = check(VALID + GATEWAY.replace("  http_port: 8080", "  http_prot: 8080"));
+
+        assertThat(r.problems()).singleElement().satisfies(p -> {
+            assertThat(p.message()).isEqualTo("unknown key 'http_prot' in gateway");
+            assertThat(p.hint()).isEqualTo("did you mean 'http_port'?");
+        });
+    }
+}
