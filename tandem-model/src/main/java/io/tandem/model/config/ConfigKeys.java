@@ -46,6 +46,19 @@ public final class ConfigKeys {
             "async only: a standby further behind than this is not promoted automatically.");
     public static final ConfigKey<String> RES_SITES = new ConfigKey<>("resources[].sites", ConfigKey.IDENT_LIST, "(all sites)",
             "Sites that hold a copy; all sites when absent.");
+    public static final ConfigKey<Integer> RES_PORT = new ConfigKey<>("resources[].port", ConfigKey.PORT, 5432,
+            "postgres: the port PostgreSQL listens on at every site, on the site's address.");
+    public static final ConfigKey<SyncCommit> RES_SYNC_COMMIT = new ConfigKey<>("resources[].synchronous_commit", ConfigKey.enumType(SyncCommit.class), SyncCommit.ON,
+            "postgres, sync mode: on (standbys flushed the commit) or remote-apply (standbys applied it, so reads there see it).");
+    public static final ConfigKey<Failback> RES_FAILBACK = new ConfigKey<>("resources[].failback", ConfigKey.enumType(Failback.class), Failback.MANUAL,
+            "After a failover: auto moves the primary back to the highest-priority site once it is in sync again; manual leaves it to an operator.");
+
+    public static final ConfigKey<String> PG_BIN = new ConfigKey<>("postgres.bin", ConfigKey.STRING, "",
+            "Folder with initdb, pg_ctl and postgres; empty: PG_BIN, else the system's PostgreSQL, else the embedded binaries. Every site must run one major version.");
+    public static final ConfigKey<String> PG_RUN_AS = new ConfigKey<>("postgres.run_as", ConfigKey.IDENT, "tandem-pg",
+            "System user PostgreSQL runs as when the agent runs as root (created if missing); PostgreSQL refuses to run as root.");
+    public static final ConfigKey<String> PG_SUPERUSER = new ConfigKey<>("postgres.superuser", ConfigKey.IDENT, "tandem",
+            "Database superuser initdb creates; the agent uses it for replication and probes.");
 
     public static final ConfigKey<Duration> HEARTBEAT = new ConfigKey<>("timing.heartbeat", ConfigKey.DURATION, Duration.ofMillis(250),
             "How often each agent heartbeats the Raft leader.");
@@ -129,7 +142,8 @@ public final class ConfigKeys {
     public static final List<ConfigKey<?>> ALL = List.of(CLUSTER, DATA_DIR,
             SITE_NAME, SITE_ADDRESS, SITE_RAFT_PORT, SITE_API_PORT, SITE_ELIGIBLE, SITE_PRIORITY,
             WITNESS_NAME, WITNESS_ADDRESS, WITNESS_RAFT_PORT, WITNESS_API_PORT, WITNESS_PREFERRED,
-            RES_NAME, RES_KIND, RES_MODE, RES_MAX_LAG, RES_SITES,
+            RES_NAME, RES_KIND, RES_MODE, RES_MAX_LAG, RES_SITES, RES_PORT, RES_SYNC_COMMIT, RES_FAILBACK,
+            PG_BIN, PG_RUN_AS, PG_SUPERUSER,
             HEARTBEAT, FAIL_AFTER, FENCE_AFTER, ELECTION_MIN, ELECTION_MAX,
             USER_NAME, USER_ROLE, USER_TOKEN,
             GW_LISTEN_ADDRESS, GW_HTTP_PORT, GW_ADMIN_PORT, GW_HOLD_MAX, GW_HOLD_QUEUE, GW_POLL_INTERVAL, GW_POLL_TIMEOUT,

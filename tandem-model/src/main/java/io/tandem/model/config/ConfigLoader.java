@@ -105,8 +105,11 @@ public final class ConfigLoader {
                     }
                 }
             }
+            Integer port = s.get(ConfigKeys.RES_PORT);
+            SyncCommit syncCommit = s.get(ConfigKeys.RES_SYNC_COMMIT);
+            Failback failback = s.get(ConfigKeys.RES_FAILBACK);
             s.rejectUnknown();
-            resources.add(new ResourceConfig(rname, kind, mode, lag, sites, s.location()));
+            resources.add(new ResourceConfig(rname, kind, mode, lag, sites, port == null ? 0 : port, syncCommit, failback, s.location()));
         }
         TimingConfig timing = top.section("timing").map(t -> {
             int before = problems.size();
@@ -126,6 +129,11 @@ public final class ConfigLoader {
             userLocations.add(s.location());
             s.rejectUnknown();
         }
+        PostgresConfig postgres = top.section("postgres").map(pg -> {
+            PostgresConfig pc = new PostgresConfig(pg.get(ConfigKeys.PG_BIN), pg.get(ConfigKeys.PG_RUN_AS), pg.get(ConfigKeys.PG_SUPERUSER));
+            pg.rejectUnknown();
+            return pc;
+        }).orElse(PostgresConfig.defaults());
         GatewayConfig gateway = GatewayConfigReader.read(top.section("gateway"), peers, resources, problems);
         top.rejectUnknown();
         checkPeers(peers, top.location(), problems, warnings);
@@ -134,7 +142,7 @@ public final class ConfigLoader {
         if (!problems.isEmpty()) {
             return new Result(null, problems, warnings);
         }
-        TandemConfig config = new TandemConfig(name, cluster, baseDir.resolve(dataDir).normalize(), peers, resources, timing, users, gateway, warnings);
+        TandemConfig config = new TandemConfig(name, cluster, baseDir.resolve(dataDir).normalize(), peers, resources, timing, users, postgres, gateway, warnings);
         return new Result(config, problems, warnings);
     }
 

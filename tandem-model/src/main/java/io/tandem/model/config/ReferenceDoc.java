@@ -28,6 +28,8 @@ public final class ReferenceDoc {
                         + "When the section is present, its keys marked (required) must be given."));
         GROUPS.put("resources[]", new Group("`resources` — what is replicated",
                 "A list; each item is one replicated resource with these keys."));
+        GROUPS.put("postgres", new Group("`postgres` — how every site runs PostgreSQL",
+                "Optional; every key has a default. Used by resources of kind `postgres`."));
         GROUPS.put("timing", new Group("`timing` — failure detection and fencing",
                 "Optional; every key has a default. See the rules below for how the values must relate."));
         GROUPS.put("users[]", new Group("`users` — who may use the API",

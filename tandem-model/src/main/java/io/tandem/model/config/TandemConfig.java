@@ -7,7 +7,7 @@ import java.util.Optional;
 /** The whole of tandem.yaml, immutable after load. */
 public record TandemConfig(String source, String cluster, Path dataDir, List<PeerConfig> peers,
                            List<ResourceConfig> resources, TimingConfig timing, List<UserConfig> users,
-                           GatewayConfig gateway, List<ConfigProblem> warnings) {
+                           PostgresConfig postgres, GatewayConfig gateway, List<ConfigProblem> warnings) {
     public TandemConfig {
         peers = List.copyOf(peers);
         resources = List.copyOf(resources);
@@ -18,7 +18,7 @@ public record TandemConfig(String source, String cluster, Path dataDir, List<Pee
     /** A config without a gateway section (the gateway at its defaults, serving nothing). */
     public TandemConfig(String source, String cluster, Path dataDir, List<PeerConfig> peers, List<ResourceConfig> resources,
                         TimingConfig timing, List<UserConfig> users, List<ConfigProblem> warnings) {
-        this(source, cluster, dataDir, peers, resources, timing, users, GatewayConfig.defaults(), warnings);
+        this(source, cluster, dataDir, peers, resources, timing, users, PostgresConfig.defaults(), GatewayConfig.defaults(), warnings);
     }
 
     public List<PeerConfig> sites() {
@@ -46,7 +46,8 @@ public record TandemConfig(String source, String cluster, Path dataDir, List<Pee
         peers.forEach(p -> b.append(p.name()).append(' ').append(p.kind()).append(' ').append(p.address()).append(' ').append(p.raftPort())
                 .append(' ').append(p.apiPort()).append(' ').append(p.primaryEligible()).append(' ').append(p.priority()).append('\n'));
         resources.forEach(r -> b.append(r.name()).append(' ').append(r.kind()).append(' ').append(r.mode()).append(' ')
-                .append(r.maxLagOnFailover().bytes()).append(' ').append(r.sites()).append('\n'));
+                .append(r.maxLagOnFailover().bytes()).append(' ').append(r.sites()).append(' ').append(r.port()).append(' ')
+                .append(r.syncCommit()).append(' ').append(r.failback()).append('\n'));
         b.append(timing.heartbeat()).append(' ').append(timing.failAfter()).append(' ').append(timing.fenceAfter()).append(' ')
                 .append(timing.electionTimeoutMin()).append(' ').append(timing.electionTimeoutMax());
         try {
