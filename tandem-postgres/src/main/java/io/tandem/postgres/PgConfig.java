@@ -1,0 +1,99 @@
+package io.tandem.postgres;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Map;
+
+/**
+ * Writes the files Tandem owns in a data directory. All Tandem settings live in tandem.conf,
+ * included at the end of postgresql.conf and rewritten from the site's options before every
+ * start and on every settings change. A clone or a pg_rewind copies the other site's files, so
+ * nothing site-specific is trusted from disk. ALTER SYSTEM (postgresql.auto.conf) would override
+ * tandem.conf: do not use it for the keys below.
+ */
+final class PgConfig {
+    static final String FILE = "tandem.conf";
+    private static final String INCLUDE = "include_if_exists = '" + FILE + "'";
+
+    private PgConfig() {}
+
+    /** The replication state of one server: what it follows, whom it waits for, whether it is fenced. */
+    record Replication(Upstream upstream, SyncStandbys syncStandbys, boolean readOnly) {
+        static Replication primary(SyncStandbys sync) {
+            return new Replication(null, sync, false);
+        }
+
+        static Replication standby(Upstream upstream) {
+            return new Replication(upstream, SyncStandbys.none(), false);
+        }
+
+        Replication withSync(SyncStandbys sync) {
+            return new Replication(upstream, sync, readOnly);
+        }
+
+        Replication withReadOnly(boolean ro) {
+            return new Replication(upstream, syncStandbys, ro);
+        }
+    }
+
+    static void write(PgOptions o, Replication r, PgUser user) {
+        Path dir = o.dataDir();
+        StringBuilder conf = new StringBuilder("# Written by Tandem before every start and settings change: edits are overwritten.\n");
+        line(conf, "listen_addresses", o.listenAddress());
+        line(conf, "port", Integer.toString(o.port()));
+        line(conf, "unix_socket_directories", ""); // TCP only: sites sharing a host and port never clash
+        for (Map.Entry<String, String> e : o.effectiveSettings().entrySet()) {
+            line(conf, e.getKey(), e.getValue());
+        }
+        line(conf, "synchronous_commit", o.syncCommit().setting());
+        line(conf, "synchronous_standby_names", r.syncStandbys().setting());
+        line(conf, "primary_conninfo", r.upstream() == null ? "" : r.upstream().conninfo(o.siteName()));
+        line(conf, "primary_slot_name", r.upstream() == null ? "" : o.slotName());
+        line(conf, "recovery_target_timeline", "latest");
+        line(conf, "default_transaction_read_only", r.readOnly() ? "on" : "off");
+        writeFile(dir.resolve(FILE), conf.toString(), user);
+
+        StringBuilder hba = new StringBuilder("# Written by Tandem: edits are overwritten.\n");
+        for (String cidr : o.trustedCidrs()) {
+            hba.append("host all all ").append(cidr).append(" trust\n");
+            hba.append("host replication all ").append(cidr).append(" trust\n");
+        }
+        writeFile(dir.resolve("pg_hba.conf"), hba.toString(), user);
+
+        Path main = dir.resolve("postgresql.conf");
+        try {
+            String text = Files.readString(main);
+            if (!text.contains(INCLUDE)) {
+                writeFile(main, text + "\n" + INCLUDE + "\n", user);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("reading " + main, e);
+        }
+    }
+
+    /** Marks a data directory as a standby (read by PostgreSQL at start). */
+    static void markStandby(Path dataDir, PgUser user) {
+        writeFile(dataDir.resolve("standby.signal"), "", user);
+    }
+
+    static void writeFile(Path file, String text, PgUser user) {
+        try {
+            Path tmp = file.resolveSibling(file.getFileName() + ".tandem-tmp");
+            Files.writeString(tmp, text, StandardCharsets.UTF_8);
+            Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-------"));
+            user.own(tmp);
+            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            throw new PgException("could not write " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static void line(StringBuilder sb, String key, String value) {
+        sb.append(key).append(" = '").append(value.replace("\\", "\\\\").replace("'", "''")).append("'\n");
+    }
+}

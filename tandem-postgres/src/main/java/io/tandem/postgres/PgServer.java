@@ -1,0 +1,370 @@
+package io.tandem.postgres;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Properties;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One site's PostgreSQL server: initdb, start, stop, promote, follow (demote), fence and the
+ * replication settings. Thread-compatible: the agent drives one server from one action at a time.
+ */
+public final class PgServer {
+    private static final Logger log = LoggerFactory.getLogger(PgServer.class);
+
+    private final PgOptions opts;
+    private final PgBinaries bins;
+    private final PgUser user;
+    private volatile PgConfig.Replication repl;
+
+    public PgServer(PgOptions opts, PgBinaries bins) {
+        this.opts = opts;
+        this.bins = bins;
+        this.user = PgUser.resolve(opts.runAsUser());
+        this.repl = PgConfig.Replication.primary(SyncStandbys.none());
+    }
+
+    /** Locates the binaries named by the options and returns the server. */
+    public static PgServer create(PgOptions opts) {
+        return new PgServer(opts, PgBinaries.locate(opts.binaries()));
+    }
+
+    public PgOptions options() {
+        return opts;
+    }
+
+    public PgBinaries binaries() {
+        return bins;
+    }
+
+    public PgUser user() {
+        return user;
+    }
+
+    /** Creates the first primary's data directory. Fails if it already holds data. */
+    public Duration initPrimary() {
+        long t0 = System.nanoTime();
+        Path dir = opts.dataDir();
+        prepareEmptyDataDir();
+        user.checkCanReach(dir);
+        run(List.of(bins.initdb().toString(), "-D", dir.toString(), "-U", opts.superuser(), "--auth=trust",
+                "--encoding=UTF8", "--locale=C", "--no-instructions"), "initdb of " + dir);
+        repl = PgConfig.Replication.primary(SyncStandbys.none());
+        PgConfig.write(opts, repl, user);
+        Duration took = since(t0);
+        log.info("event=pg_initdb site={} dir={} ms={} binaries=\"{}\"", opts.siteName(), dir, took.toMillis(), bins.describe());
+        return took;
+    }
+
+    /** Creates (or checks) an empty data directory owned by the PostgreSQL user, mode 0700. */
+    void prepareEmptyDataDir() {
+        Path dir = opts.dataDir();
+        try {
+            if (Files.exists(dir)) {
+                try (var entries = Files.list(dir)) {
+                    if (entries.findAny().isPresent()) {
+                        throw new PgException("data directory " + dir + " is not empty: refusing to overwrite it."
+                                + " Move it aside or pick another postgres.data_dir");
+                    }
+                }
+            } else {
+                Files.createDirectories(dir.getParent());
+                Files.createDirectory(dir);
+            }
+            Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
+            user.own(dir);
+        } catch (IOException e) {
+            throw new PgException("could not create data directory " + dir + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Starts the server in the role its data directory says (standby.signal present = standby). */
+    public void start() {
+        if (isRunning()) {
+            return;
+        }
+        Path dir = opts.dataDir();
+        if (!isInitialized()) {
+            throw new PgException("no PostgreSQL data directory at " + dir + ": initdb or clone it first");
+        }
+        if (isStandbyOnDisk() && repl.upstream() == null) {
+            log.warn("event=pg_standby_without_upstream site={} note=\"starts read-only, streams from nobody\"", opts.siteName());
+        }
+        PgConfig.write(opts, repl, user);
+        prepareLogFile();
+        long t0 = System.nanoTime();
+        Cmd.Result r = Cmd.run(user.command(List.of(bins.pgCtl().toString(), "start", "-D", dir.toString(),
+                "-l", opts.logFile().toString(), "-w", "-t", Long.toString(opts.startTimeout().toSeconds()), "-s")),
+                opts.startTimeout().plusSeconds(10));
+        if (!r.ok()) {
+            throw new PgException("PostgreSQL " + opts.siteName() + " did not start (pg_ctl exit " + r.exit() + "): "
+                    + r.output().strip() + "\nLast lines of " + opts.logFile() + ":\n" + logTail(15)
+                    + "\nFix the cause above (port taken? data directory damaged?) and start again.");
+        }
+        log.info("event=pg_started site={} addr={}:{} standby={} ms={}", opts.siteName(), opts.listenAddress(),
+                opts.port(), isStandbyOnDisk(), since(t0).toMillis());
+    }
+
+    /**
+     * Stops the server: signals the postmaster (SIGINT = fast, SIGQUIT = immediate, as pg_ctl does)
+     * and polls its exit every 5 ms; pg_ctl's own wait loop polls every 100 ms, which would cost a
+     * failover or a fence that much.
+     */
+    public void stop(StopMode mode) {
+        long pid = postmasterPid();
+        if (pid < 0) {
+            return;
+        }
+        long t0 = System.nanoTime();
+        Cmd.Result r = Cmd.run(user.command(List.of("kill", "-" + mode.signal(), Long.toString(pid))), Duration.ofSeconds(10));
+        long deadline = t0 + opts.startTimeout().toNanos();
+        while (isRunning() && System.nanoTime() < deadline) {
+            sleep(5);
+        }
+        if (isRunning()) {
+            throw new PgException("PostgreSQL " + opts.siteName() + " (pid " + pid + ") did not stop (" + mode + ") within "
+                    + opts.startTimeout().toSeconds() + " s: " + r.output().strip() + "\nLast lines of " + opts.logFile()
+                    + ":\n" + logTail(10) + "\nStop it with pg_ctl stop -m immediate -D " + opts.dataDir());
+        }
+        log.info("event=pg_stopped site={} mode={} ms={}", opts.siteName(), mode, since(t0).toMillis());
+    }
+
+    /** True if the postmaster named in postmaster.pid is alive. */
+    public boolean isRunning() {
+        return postmasterPid() >= 0;
+    }
+
+    /** The live postmaster's pid from postmaster.pid, or -1. */
+    private long postmasterPid() {
+        Path pidFile = opts.dataDir().resolve("postmaster.pid");
+        try {
+            List<String> lines = Files.readAllLines(pidFile);
+            if (lines.isEmpty() || lines.getFirst().isBlank()) {
+                return -1;
+            }
+            long pid = Long.parseLong(lines.getFirst().strip());
+            return ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false) ? pid : -1;
+        } catch (IOException | NumberFormatException e) {
+            return -1;
+        }
+    }
+
+    /** True if the data directory holds a cluster (initdb or a clone has run). */
+    public boolean isInitialized() {
+        return Files.isRegularFile(opts.dataDir().resolve("PG_VERSION"));
+    }
+
+    public boolean isStandbyOnDisk() {
+        return Files.exists(opts.dataDir().resolve("standby.signal"));
+    }
+
+    /**
+     * Promotes a running standby and returns once it accepts writes (polled every 5 ms on one
+     * session, which survives the promotion). It then waits for no standby until told.
+     */
+    public Duration promote() {
+        long t0 = System.nanoTime();
+        repl = PgConfig.Replication.primary(SyncStandbys.none());
+        PgConfig.write(opts, repl, user);
+        try (Connection c = connect(); Statement s = c.createStatement()) {
+            run(List.of(bins.pgCtl().toString(), "promote", "-D", opts.dataDir().toString(), "-W", "-s"),
+                    "promotion of " + opts.siteName());
+            reload(); // the standby never read the primary-side settings written above
+            long deadline = t0 + opts.startTimeout().toNanos();
+            while (inRecovery(s)) {
+                if (System.nanoTime() > deadline) {
+                    throw new PgException(opts.siteName() + " is still in recovery " + opts.startTimeout().toSeconds()
+                            + " s after promotion was requested. Last lines of " + opts.logFile() + ":\n" + logTail(10));
+                }
+                sleep(5);
+            }
+        } catch (SQLException e) {
+            throw new PgException("promotion of " + opts.siteName() + ": cannot reach the server: " + e.getMessage()
+                    + ". Is it running as a standby?", e);
+        }
+        Duration took = since(t0);
+        log.info("event=pg_promoted site={} ms={}", opts.siteName(), took.toMillis());
+        return took;
+    }
+
+    private static boolean inRecovery(Statement s) throws SQLException {
+        try (ResultSet rs = s.executeQuery("SELECT pg_is_in_recovery()")) {
+            rs.next();
+            return rs.getBoolean(1);
+        }
+    }
+
+    /**
+     * Sets synchronous_standby_names (the in-sync set, by application_name = site name) and
+     * reloads without restart; returns once a new session sees the new value.
+     */
+    public void setSyncStandbys(SyncStandbys sync) {
+        repl = repl.withSync(sync);
+        PgConfig.write(opts, repl, user);
+        if (isRunning()) {
+            reload();
+            awaitSetting("synchronous_standby_names", sync.setting());
+        }
+        log.info("event=pg_sync_standbys site={} value=\"{}\"", opts.siteName(), sync.setting());
+    }
+
+    public SyncStandbys syncStandbys() {
+        return repl.syncStandbys();
+    }
+
+    /**
+     * Demotes to (or configures as) a standby streaming from {@code upstream}: stops the server if
+     * it runs, writes standby.signal and primary_conninfo, makes sure the upstream holds a
+     * replication slot for this site, and starts. A diverged former primary needs
+     * {@link Rejoiner} instead: it would refuse to follow the new timeline.
+     */
+    public void follow(Upstream upstream) {
+        stop(StopMode.FAST);
+        try {
+            // before the start: a WAL receiver that finds no slot waits wal_retrieve_retry_interval (5 s)
+            Slots.ensure(upstream, opts.slotName());
+        } catch (PgException e) {
+            log.warn("event=pg_slot_missing site={} upstream={}:{} note=\"streams once the slot exists: call follow"
+                    + " again when the upstream is up\" error=\"{}\"", opts.siteName(), upstream.host(), upstream.port(),
+                    e.getMessage());
+        }
+        configureStandby(upstream);
+        start();
+    }
+
+    /** Writes the standby files for a stopped server (after a clone or a rewind). */
+    void configureStandby(Upstream upstream) {
+        repl = PgConfig.Replication.standby(upstream);
+        PgConfig.markStandby(opts.dataDir(), user);
+        PgConfig.write(opts, repl, user);
+    }
+
+    /**
+     * Makes the server refuse writes and returns how long that took. See {@link FenceMode}.
+     * After STOP_IMMEDIATE the server stays down, and a later {@link #start()} brings it up as a
+     * read-only standby of nobody: it serves writes again only after {@link #promote()}, and
+     * {@link #follow} or {@link Rejoiner} make it a standby of the new primary.
+     */
+    public Duration fence(FenceMode mode) {
+        long t0 = System.nanoTime();
+        switch (mode) {
+            case STOP_IMMEDIATE -> {
+                stop(StopMode.IMMEDIATE);
+                // any later start() comes up in recovery, read-only: writes need an explicit promote()
+                repl = PgConfig.Replication.primary(SyncStandbys.none());
+                PgConfig.markStandby(opts.dataDir(), user);
+            }
+            case READ_ONLY -> {
+                repl = repl.withReadOnly(true);
+                PgConfig.write(opts, repl, user);
+                reload();
+                awaitSetting("default_transaction_read_only", "on");
+                terminateClients();
+            }
+        }
+        Duration took = since(t0);
+        log.info("event=pg_fenced site={} mode={} ms={}", opts.siteName(), mode, took.toMillis());
+        return took;
+    }
+
+    /** Sends SIGHUP through pg_ctl reload: needs no free connection slot. */
+    public void reload() {
+        run(List.of(bins.pgCtl().toString(), "reload", "-D", opts.dataDir().toString(), "-s"), "reload of " + opts.siteName());
+    }
+
+    public Connection connect() throws SQLException {
+        return connect(opts.asUpstream(), 2);
+    }
+
+    static Connection connect(Upstream to, int timeoutSeconds) throws SQLException {
+        Properties p = new Properties();
+        p.setProperty("user", to.user());
+        p.setProperty("connectTimeout", Integer.toString(timeoutSeconds));
+        p.setProperty("socketTimeout", "30");
+        p.setProperty("ApplicationName", "tandem-agent");
+        return DriverManager.getConnection(to.jdbcUrl(), p);
+    }
+
+    /** The current state as seen over SQL: down, primary with its standbys, or standby with its lag. */
+    public PgStatus probe() {
+        return PgProbe.probe(opts.asUpstream());
+    }
+
+    /** The last lines of the server log, for error messages. */
+    public String logTail(int lines) {
+        try {
+            return Files.exists(opts.logFile()) ? Cmd.tail(Files.readString(opts.logFile()), lines) : "(no log yet)";
+        } catch (IOException e) {
+            return "(log unreadable: " + e.getMessage() + ")";
+        }
+    }
+
+    private void terminateClients() {
+        try (Connection c = connect(); Statement s = c.createStatement()) {
+            s.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    + "WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()");
+        } catch (SQLException e) {
+            throw new PgException("fence of " + opts.siteName() + ": could not terminate client sessions: " + e.getMessage(), e);
+        }
+    }
+
+    private void awaitSetting(String name, String expected) {
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        String seen = "?";
+        while (System.nanoTime() < deadline) {
+            try (Connection c = connect(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SHOW " + name)) {
+                rs.next();
+                seen = rs.getString(1);
+                if (seen.equals(expected)) {
+                    return;
+                }
+            } catch (SQLException e) {
+                seen = e.getMessage();
+            }
+            sleep(10);
+        }
+        throw new PgException(opts.siteName() + ": " + name + " is still '" + seen + "' 10 s after reload, expected '"
+                + expected + "'. Check " + opts.logFile() + " and that nothing set it with ALTER SYSTEM");
+    }
+
+    private void prepareLogFile() {
+        Path logFile = opts.logFile();
+        try {
+            if (!Files.exists(logFile)) {
+                Files.createFile(logFile, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            }
+            user.own(logFile);
+        } catch (IOException e) {
+            throw new PgException("could not create the server log " + logFile + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Runs a PostgreSQL command as the PostgreSQL user and fails with its output. */
+    String run(List<String> command, String what) {
+        return Cmd.check(user.command(new ArrayList<>(command)), opts.startTimeout().plusSeconds(10), what);
+    }
+
+    static Duration since(long t0) {
+        return Duration.ofNanos(System.nanoTime() - t0);
+    }
+
+    static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new PgException("interrupted", e);
+        }
+    }
+}
