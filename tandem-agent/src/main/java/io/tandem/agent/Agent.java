@@ -76,10 +76,15 @@ public final class Agent implements AutoCloseable {
         this.sm = new TandemStateMachine(book, peerNames, leader -> LOG.info("event=leader-changed peer={} leader={}", me.name(), leader.isEmpty() ? "none" : leader));
         this.raft = new RaftNode(config, me, sm);
         List<String> here = config.resources().stream().filter(r -> r.sites().contains(me.name())).map(ResourceConfig::name).toList();
-        here.forEach(r -> {
-            drivers.put(r, new RecordingDriver(me.name(), r));
-            sync.put(r, new SyncStandbys());
-        });
+        boolean recordingOnly = "recording".equals(System.getenv("TANDEM_DRIVERS")) || "recording".equals(System.getProperty("tandem.drivers"));
+        for (ResourceConfig rc : config.resources()) {
+            if (!rc.sites().contains(me.name())) continue;
+            ResourceDriver d = rc.kind() == io.tandem.model.config.ResourceKind.POSTGRES && !recordingOnly
+                    ? new PostgresDriver(config, me, rc, this::openClone)
+                    : new RecordingDriver(me.name(), rc.name());
+            drivers.put(rc.name(), d);
+            sync.put(rc.name(), new SyncStandbys());
+        }
         this.lease = new Lease(me.name(), config.timing(), here);
         this.controller = new Controller(config);
         this.leaseLoop = Executors.newSingleThreadScheduledExecutor(daemon("tandem-lease-" + me.name()));
@@ -112,7 +117,8 @@ public final class Agent implements AutoCloseable {
                     Map.of("/v1/cluster", a::clusterView, "/v1/local", a::localView, "/v1/audit", a::audit),
                     a.metrics::scrape,
                     Map.of("/v1/notes", new ApiServer.Post(io.tandem.model.config.Role.OPERATOR, a::note)),
-                    new Auth(config.users()));
+                    new Auth(config.users()), a.cloneStreams(),
+                    java.util.Set.copyOf(config.peers().stream().map(PeerConfig::address).toList()));
             a.api.start();
         } catch (Exception e) {
             a.closeQuietly();
@@ -248,7 +254,11 @@ public final class Agent implements AutoCloseable {
             LocalRole role = lease.role(name);
             long epoch = lease.epoch(name);
             boolean ready = st.serving() == role && (role == LocalRole.FENCED || st.epoch() == epoch) && st.action().isEmpty();
-            rs.put(name, new ResourceReport(role, epoch, st.position(), sync.get(name).reported(), ready));
+            List<String> reported = sync.get(name).reported();
+            if (st.tracksReplication()) {
+                reported = reported.stream().filter(st.waitingFor()::contains).toList();
+            }
+            rs.put(name, new ResourceReport(role, epoch, st.position(), reported, ready));
         });
         return new SiteReport(me.name(), lease.fenced(monoMs()), rs);
     }
@@ -341,6 +351,42 @@ public final class Agent implements AutoCloseable {
             LOG.debug("event=status-from-local peer={} error=\"{}\"", me.name(), rootMessage(e));
         }
         return ClusterView.of(me.name(), "local", "", sm.state(), Map.of(), me.name(), fenced());
+    }
+
+    /** GET /v1/internal/postgres/RESOURCE/clone?slot=S on the primary's agent: a base backup for a standby's agent. */
+    private Map<String, ApiServer.Stream> cloneStreams() {
+        Map<String, ApiServer.Stream> m = new java.util.HashMap<>();
+        drivers.forEach((name, d) -> {
+            if (d instanceof PostgresDriver pg) {
+                m.put("/v1/internal/postgres/" + name + "/clone", (query, out) -> {
+                    String slot = query.getOrDefault("slot", "");
+                    if (!slot.matches("[a-z0-9_]{1,63}")) throw new IOException("bad slot name '" + slot + "'");
+                    LOG.info("event=clone-serving peer={} resource={} slot={}", me.name(), name, slot);
+                    pg.sendClone(slot, out);
+                });
+            }
+        });
+        return m;
+    }
+
+    /** The standby's side of a clone: the stream from the primary site's agent. */
+    private java.io.InputStream openClone(String site, String resource, String slot) throws IOException {
+        PeerConfig p = config.peer(site).orElseThrow(() -> new IOException("unknown site " + site));
+        java.net.http.HttpClient http = java.net.http.HttpClient.newBuilder().connectTimeout(java.time.Duration.ofSeconds(2)).build();
+        try {
+            java.net.http.HttpResponse<java.io.InputStream> r = http.send(java.net.http.HttpRequest.newBuilder(
+                    java.net.URI.create(p.apiUrl() + "/v1/internal/postgres/" + resource + "/clone?slot=" + slot)).GET().build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofInputStream());
+            if (r.statusCode() != 200) {
+                try (java.io.InputStream in = r.body()) {
+                    throw new IOException(site + " refused the clone (HTTP " + r.statusCode() + "): " + new String(in.readNBytes(2000)));
+                }
+            }
+            return r.body();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while asking " + site + " for a clone", e);
+        }
     }
 
     /** The audit log kept in the cluster state (newest last). */

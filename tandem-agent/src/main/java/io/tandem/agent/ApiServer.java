@@ -42,9 +42,15 @@ final class ApiServer implements AutoCloseable {
 
     record Post(Role role, Mutation mutation) {}
 
+    /** A streamed answer for the other agents only (a database clone): query parameters in, bytes out. */
+    interface Stream {
+        void write(Map<String, String> query, java.io.OutputStream out) throws java.io.IOException;
+    }
+
     private final Server server;
 
-    ApiServer(String host, int port, Map<String, Supplier<Object>> gets, Supplier<String> metrics, Map<String, Post> posts, Auth auth) {
+    ApiServer(String host, int port, Map<String, Supplier<Object>> gets, Supplier<String> metrics, Map<String, Post> posts, Auth auth,
+              Map<String, Stream> streams, java.util.Set<String> peerAddresses) {
         QueuedThreadPool pool = new QueuedThreadPool(16, 2);
         pool.setName("tandem-api");
         pool.setVirtualThreadsExecutor(java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor());
@@ -57,6 +63,9 @@ final class ApiServer implements AutoCloseable {
             @Override
             public boolean handle(Request request, Response response, Callback callback) {
                 String path = Request.getPathInContext(request);
+                if ("GET".equals(request.getMethod()) && streams.containsKey(path)) {
+                    return stream(request, response, callback, streams.get(path), peerAddresses);
+                }
                 Reply r;
                 try {
                     r = switch (request.getMethod()) {
@@ -80,6 +89,41 @@ final class ApiServer implements AutoCloseable {
                 return true;
             }
         });
+    }
+
+    /** Streams to another agent: only peers' addresses (or loopback) may ask; an error mid-stream aborts the response. */
+    private static boolean stream(Request request, Response response, Callback callback, Stream s, java.util.Set<String> peerAddresses) {
+        String remote = Request.getRemoteAddr(request);
+        if (!peerAddresses.contains(remote) && !remote.startsWith("127.") && !remote.equals("0:0:0:0:0:0:0:1")) {
+            LOG.warn("event=internal-refused remote={} path={}", remote, Request.getPathInContext(request));
+            response.setStatus(403);
+            Content.Sink.write(response, true, Json.text(Map.of("error", "only the cluster's agents may use this")) + "\n", callback);
+            return true;
+        }
+        Map<String, String> query = new java.util.HashMap<>();
+        org.eclipse.jetty.util.Fields fields = Request.extractQueryParameters(request);
+        fields.forEach(f -> query.put(f.getName(), f.getValue()));
+        response.setStatus(200);
+        response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/octet-stream");
+        java.io.OutputStream out = Content.Sink.asOutputStream(response);
+        try {
+            s.write(query, out);
+            out.close();
+        } catch (java.io.IOException | RuntimeException e) {
+            LOG.warn("event=stream-failed path={} error=\"{}\"", Request.getPathInContext(request), e.getMessage());
+            if (!response.isCommitted()) {
+                // nothing sent yet: a plain error the other agent can read
+                response.reset();
+                response.setStatus(503);
+                response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json");
+                Content.Sink.write(response, true, Json.text(Map.of("error", String.valueOf(e.getMessage()))) + "\n", callback);
+            } else {
+                callback.failed(e);
+            }
+            return true;
+        }
+        callback.succeeded();
+        return true;
     }
 
     private static Reply post(Request request, String path, Map<String, Post> posts, Auth auth) {

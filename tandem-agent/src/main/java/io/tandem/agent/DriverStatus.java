@@ -12,12 +12,14 @@ import java.util.List;
  * @param tracksReplication whether {@code caughtUp} comes from real replication status; if not, the
  *     agent counts every healthy follower as caught up
  * @param caughtUp on a primary: the standbys streaming and caught up with it
+ * @param waitingFor on a primary: the standbys it waits for now before acknowledging a write
  * @param action the long action under way ("" when none), shown in status
  * @param lastError the last failure ("" when none), shown in status
  */
 public record DriverStatus(LocalRole serving, long epoch, long position, boolean tracksReplication, List<String> caughtUp,
-                           String action, String lastError) {
+                           java.util.Set<String> waitingFor, String action, String lastError) {
     public DriverStatus {
         caughtUp = List.copyOf(caughtUp);
+        waitingFor = java.util.Set.copyOf(waitingFor);
     }
 }

@@ -7,7 +7,9 @@ import io.tandem.model.state.Command;
 import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.apache.ratis.RaftConfigKeys;
@@ -28,13 +30,18 @@ import org.apache.ratis.server.RaftServerConfigKeys;
 import org.apache.ratis.server.storage.RaftStorage;
 import org.apache.ratis.util.SizeInBytes;
 import org.apache.ratis.util.TimeDuration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** One peer of the control-plane Raft group: the Ratis server, and a client for entries and queries. */
 final class RaftNode implements AutoCloseable {
     /** Entries between snapshots: the log is purged up to each snapshot, so it stays bounded. */
     static final long SNAPSHOT_EVERY = 1000;
+    private static final Logger LOG = LoggerFactory.getLogger(RaftNode.class);
 
     private final PeerConfig me;
+    /** The file of cut links when the in-process link-fault layer is on (tests only; see {@link LinkFaultTable}), else empty. */
+    private final Optional<Path> linkFaults;
     private final RaftGroup group;
     private final RaftServer server;
     private final RaftClient client;
@@ -47,7 +54,10 @@ final class RaftNode implements AutoCloseable {
         this.group = group(config);
         TimingConfig t = config.timing();
         RaftProperties p = new RaftProperties();
-        RaftConfigKeys.Rpc.setType(p, SupportedRpcType.NETTY);
+        this.linkFaults = LinkFaultTable.configured();
+        linkFaults.ifPresent(f -> LOG.warn("event=link-fault-layer-active peer={} file={} (for tests: Raft requests to peers this file cuts off are failed here)",
+                me.name(), f));
+        transport(p, linkFaults, me.name());
         NettyConfigKeys.Server.setHost(p, me.address());
         NettyConfigKeys.Server.setPort(p, me.raftPort());
         File dir = config.dataDir().resolve(me.name()).resolve("raft").toFile();
@@ -73,15 +83,25 @@ final class RaftNode implements AutoCloseable {
                 .setStateMachine(sm)
                 .setOption(existing ? RaftStorage.StartupOption.RECOVER : RaftStorage.StartupOption.FORMAT)
                 .build();
-        this.client = newClient(group, t.heartbeat().toMillis() * 4);
-        this.statusClient = newClient(group, t.fenceAfter().toMillis(), RetryPolicies.noRetry());
+        this.client = newClient(group, t.heartbeat().toMillis() * 4, defaultRetry(), linkFaults, me.name());
+        this.statusClient = newClient(group, t.fenceAfter().toMillis(), RetryPolicies.noRetry(), linkFaults, me.name());
         this.heartbeatTimeoutMs = t.heartbeat().toMillis() * 2;
-        this.heartbeatClient = newClient(group, heartbeatTimeoutMs, RetryPolicies.noRetry());
+        this.heartbeatClient = newClient(group, heartbeatTimeoutMs, RetryPolicies.noRetry(), linkFaults, me.name());
     }
 
-    private static RaftClient newClient(RaftGroup group, long timeoutMs, org.apache.ratis.retry.RetryPolicy retry) {
+    /** Netty, or with a link-fault file, Netty behind the in-process link-fault layer as seen by peer {@code self}. */
+    private static void transport(RaftProperties p, Optional<Path> linkFaults, String self) {
+        if (linkFaults.isPresent()) {
+            LinkFaultRpcType.configure(p, linkFaults.get(), self);
+        } else {
+            RaftConfigKeys.Rpc.setType(p, SupportedRpcType.NETTY);
+        }
+    }
+
+    private static RaftClient newClient(RaftGroup group, long timeoutMs, org.apache.ratis.retry.RetryPolicy retry, Optional<Path> linkFaults,
+                                        String self) {
         RaftProperties cp = new RaftProperties();
-        RaftConfigKeys.Rpc.setType(cp, SupportedRpcType.NETTY);
+        transport(cp, linkFaults, self);
         RaftClientConfigKeys.Rpc.setRequestTimeout(cp, ms(timeoutMs));
         RaftClient.Builder b = RaftClient.newBuilder()
                 .setProperties(cp)
@@ -110,8 +130,13 @@ final class RaftNode implements AutoCloseable {
         return RaftGroup.valueOf(RaftGroupId.valueOf(id), peers);
     }
 
+    /** A client from outside every peer (operator actions): plain Netty, never subject to link faults. */
     static RaftClient newClient(RaftGroup group, long timeoutMs) {
-        return newClient(group, timeoutMs, RetryPolicies.retryUpToMaximumCountWithFixedSleep(3, ms(50)));
+        return newClient(group, timeoutMs, defaultRetry(), Optional.empty(), null);
+    }
+
+    private static org.apache.ratis.retry.RetryPolicy defaultRetry() {
+        return RetryPolicies.retryUpToMaximumCountWithFixedSleep(3, ms(50));
     }
 
     private static TimeDuration ms(long v) {
@@ -154,7 +179,7 @@ final class RaftNode implements AutoCloseable {
             return heartbeatClient.io().sendReadOnly(message(q), leader);
         } catch (IOException | RuntimeException e) {
             RaftClient old = heartbeatClient;
-            heartbeatClient = newClient(group, heartbeatTimeoutMs, RetryPolicies.noRetry());
+            heartbeatClient = newClient(group, heartbeatTimeoutMs, RetryPolicies.noRetry(), linkFaults, me.name());
             closeQuietly(old);
             throw e;
         }

@@ -54,8 +54,10 @@ final class ControlPlaneBench implements Callable<Integer> {
             List<Run> killLeader = scenario(base.resolve("kill-leader"), false, err);
             out.println(line("kill-primary", killPrimary));
             out.println(line("kill-leader", killLeader));
-            out.println("targets (default timing): kill-primary promote p50 <= fail_after + 500 = 2000 ms; "
-                    + "kill-leader promote p50 <= fail_after + election_timeout_max + 500 = 2600 ms");
+            var t = io.tandem.model.config.TimingConfig.defaults();
+            long fail = t.failAfter().toMillis();
+            out.println("targets (default timing): kill-primary promote p50 <= fail_after + 500 = " + (fail + 500) + " ms; "
+                    + "kill-leader promote p50 <= fail_after + election_timeout_max + 500 = " + (fail + t.electionTimeoutMax().toMillis() + 500) + " ms");
             out.flush();
             return 0;
         } finally {

@@ -1,5 +1,6 @@
 package io.tandem.cli;
 
+import io.tandem.agent.LinkFaultTable;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -14,12 +15,14 @@ import java.util.concurrent.TimeUnit;
 /**
  * Starts peers (agents, witness) as child JVMs of this one, with small heaps, logging to files, and
  * stops exactly those processes (by handle, never by name) when closed or when this JVM exits. Given
- * {@link LinkFaults}, each peer runs in its own cgroup so that links can be cut; closing removes them too.
+ * {@link LinkFaults}, each peer starts so that its links can be cut: in its own cgroup (nftables), or with the
+ * in-process link-fault layer turned on through its environment; closing removes the cgroups or the file too.
  */
 public final class ChildPeers implements AutoCloseable {
     private final Path config;
     private final Path logDir;
     private final LinkFaults faults; // null: peers run where this JVM runs, and no link can be cut
+    private final Map<String, String> extraEnv = new java.util.LinkedHashMap<>();
     private final Map<String, Process> processes = new LinkedHashMap<>();
     private final Thread hook = new Thread(this::close, "tandem-children-stop");
 
@@ -27,7 +30,7 @@ public final class ChildPeers implements AutoCloseable {
         this(config, logDir, null);
     }
 
-    /** With faults (may be null), peers start in their cgroups, and {@link #close()} closes the faults once the peers have exited. */
+    /** With faults (may be null), peers start ready for them, and {@link #close()} closes the faults once the peers have exited. */
     ChildPeers(Path config, Path logDir, LinkFaults faults) {
         this.config = config;
         this.logDir = logDir;
@@ -50,8 +53,23 @@ public final class ChildPeers implements AutoCloseable {
         return ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     }
 
+    /** Environment added to every process started from now on (e.g. TANDEM_DRIVERS=recording). */
+    public synchronized void environment(Map<String, String> env) {
+        extraEnv.putAll(env);
+    }
+
     /** Starts {@code tandem agent|witness} for the named peer. */
     public synchronized Process start(String name, boolean witness) throws IOException {
+        return launch(name, witness ? List.of("witness", "--config", config.toString())
+                : List.of("agent", "--config", config.toString(), "--site", name), true);
+    }
+
+    /** Starts {@code tandem gateway} on the same config, outside any link fault. */
+    public synchronized Process startGateway() throws IOException {
+        return launch("gateway", List.of("gateway", "--config", config.toString()), false);
+    }
+
+    private Process launch(String name, List<String> args, boolean peer) throws IOException {
         Files.createDirectories(logDir);
         List<String> cmd = new ArrayList<>();
         cmd.add(javaCommand());
@@ -60,16 +78,19 @@ public final class ChildPeers implements AutoCloseable {
         cmd.add("-cp");
         cmd.add(System.getProperty("java.class.path"));
         cmd.add(Main.class.getName());
-        if (witness) {
-            cmd.addAll(List.of("witness", "--config", config.toString()));
-        } else {
-            cmd.addAll(List.of("agent", "--config", config.toString(), "--site", name));
-        }
-        if (faults != null) {
+        cmd.addAll(args);
+        if (faults != null && peer) {
             cmd = faults.wrap(name, cmd);
         }
         Path log = logDir.resolve(name + ".log");
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+        // The in-process link-fault layer is on only where these faults ask for it, never inherited from this JVM.
+        pb.environment().remove(LinkFaultTable.ENV);
+        pb.environment().putAll(extraEnv);
+        if (faults != null && peer) {
+            pb.environment().putAll(faults.environment(name));
+        }
+        Process p = pb.start();
         processes.put(name, p);
         Files.writeString(logDir.resolve(name + ".pid"), Long.toString(p.pid()) + "\n");
         return p;

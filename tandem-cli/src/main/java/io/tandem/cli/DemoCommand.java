@@ -33,14 +33,19 @@ final class DemoCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         prepare(dir);
-        try (LocalCluster cluster = LocalCluster.create(dir)) {
+        try (LocalCluster cluster = LocalCluster.create(dir, new LocalCluster.Options(true, false))) {
             Path config = cluster.configFile();
             ChildPeers peers = cluster.peers();
             cluster.startAll();
             out.println("Started (config " + config + ", logs in " + dir.resolve("logs") + "):");
             peers.processes().forEach((n, p) -> out.println("  " + n + " pid " + p.pid()));
-            out.println("\nIn another terminal, kill the primary site's agent and watch the other site take over:");
-            out.println("  kill -9 $(cat " + dir.resolve("logs") + "/<primary-site>.pid)");
+            out.println("\nPostgreSQL (embedded " + "binaries, sync replication) runs at both sites; data in " + cluster.dataDir() + ".");
+            out.println("Connect through the gateway, which always reaches the primary:");
+            out.println("  " + cluster.gatewayJdbcUrl() + "   user " + cluster.pgUser() + " (no password; loopback only)");
+            out.println("  e.g. psql -h " + cluster.config().gateway().listenAddress() + " -p " + cluster.config().gateway().tcpListeners().get(0).port()
+                    + " -U " + cluster.pgUser() + " postgres");
+            out.println("\nIn another terminal, kill the primary site (its agent and its PostgreSQL) and watch the other site take over:");
+            out.println("  kill -9 $(cat " + dir.resolve("logs") + "/kyiv.pid) $(head -1 " + cluster.dataDir() + "/kyiv/pg/db/data/postmaster.pid)");
             out.println("  ./tandem status --config " + config);
             out.println("Ctrl-C here stops every process the demo started.\n");
             out.flush();

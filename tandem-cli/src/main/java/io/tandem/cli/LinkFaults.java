@@ -1,5 +1,6 @@
 package io.tandem.cli;
 
+import io.tandem.agent.LinkFaultTable;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
@@ -7,24 +8,51 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Real link cuts between the peers of one local cluster run, made with nftables. Every loopback connection
- * leaves from 127.0.0.1, so source addresses cannot tell the sites apart; instead each peer runs in its own
- * cgroup v2 group ({@link #wrap}) and the rules match the cgroup of the sending socket. Needs root, the
- * {@code nft} tool and a cgroup v2 hierarchy under /sys/fs/cgroup; {@link #availability()} says why not.
+ * Link cuts between the peers of one local cluster run, in one of two {@linkplain Mode modes}; the same
+ * {@link #cut}, {@link #cutLink} and {@link #heal} work in both.
  *
- * <p>The run owns one nftables table, {@code tandem_<pid>_<n>}, deleted on {@link #close()} and by a JVM
- * shutdown hook; tables and cgroups left by runs whose JVM no longer exists are removed at {@link #open}.
+ * <p>{@link Mode#NFTABLES}: real cuts. Every loopback connection leaves from 127.0.0.1, so source addresses cannot
+ * tell the sites apart; instead each peer runs in its own cgroup v2 group ({@link #wrap}) and the rules match the
+ * cgroup of the sending socket. Needs root, the {@code nft} tool and a cgroup v2 hierarchy under /sys/fs/cgroup;
+ * {@link #availability()} says why not. The run owns one nftables table, {@code tandem_<pid>_<n>}, deleted on
+ * {@link #close()} and by a JVM shutdown hook; tables and cgroups left by runs whose JVM no longer exists are removed
+ * at {@link #open}.
+ *
+ * <p>{@link Mode#IN_PROCESS}: works anywhere. Each peer process gets {@code TANDEM_LINK_FAULTS=<file>} in its
+ * environment ({@link #environment}), which turns on the agent's link-fault layer in its Raft transport: a request to
+ * a peer the file cuts off fails at the sender, as a connect failure would (see {@link LinkFaultTable}). The cuts are
+ * rewritten into that file atomically; peers see a change within about 50 ms.
  */
 public final class LinkFaults implements AutoCloseable {
+    /** How links are cut: packets dropped by nftables, or requests failed by the agents' in-process layer. */
+    public enum Mode {
+        NFTABLES, IN_PROCESS;
+
+        /** "nftables" or "in-process" (also accepted by {@link #parse}). */
+        public String label() {
+            return name().toLowerCase(Locale.ROOT).replace('_', '-');
+        }
+
+        public static Mode parse(String s) {
+            return valueOf(s.trim().toUpperCase(Locale.ROOT).replace('-', '_'));
+        }
+    }
+
+    /** System property: set to {@code in-process} to make {@link #bestMode()} pick the in-process layer even where nftables works. */
+    public static final String MODE_PROPERTY = "tandem.linkFaults.mode";
+
     /** Where a peer's Raft traffic goes. */
     public record Endpoint(String address, int raftPort) {}
 
@@ -43,18 +71,52 @@ public final class LinkFaults implements AutoCloseable {
     /** What the probe found: the nft binary, the cgroup2 mount, and that mount's path as nft names it. */
     private record Host(String nft, Path cgroupMount, String nftCgroupPrefix) {}
 
+    private final Mode mode;
+    private final Map<String, Endpoint> peers;
+    // NFTABLES
     private final Host h;
     private final String table;
-    private final Map<String, Endpoint> peers;
     private final Map<String, Path> cgroups = new LinkedHashMap<>();
     private final Thread hook;
     private boolean tableDeleted;
+    // IN_PROCESS
+    private final Path file;
+    private final Set<LinkFaultTable.Link> cuts = new LinkedHashSet<>();
 
     private LinkFaults(Host h, String table, Map<String, Endpoint> peers) {
+        this.mode = Mode.NFTABLES;
         this.h = h;
         this.table = table;
         this.peers = Map.copyOf(peers);
         this.hook = new Thread(this::deleteTable, "tandem-link-faults-cleanup");
+        this.file = null;
+    }
+
+    private LinkFaults(Path file, Map<String, Endpoint> peers) {
+        this.mode = Mode.IN_PROCESS;
+        this.h = null;
+        this.table = null;
+        this.peers = Map.copyOf(peers);
+        this.hook = null;
+        this.file = file;
+    }
+
+    /** NFTABLES where {@link #availability()} allows it, else IN_PROCESS; {@code -Dtandem.linkFaults.mode=in-process} forces the latter. */
+    public static Mode bestMode() {
+        String forced = System.getProperty(MODE_PROPERTY, "").trim();
+        if (!forced.isEmpty() && Mode.parse(forced) == Mode.IN_PROCESS) return Mode.IN_PROCESS;
+        return availability().available() ? Mode.NFTABLES : Mode.IN_PROCESS;
+    }
+
+    /**
+     * Opens link faults of the given mode for these peers: {@link #open(Map)} for NFTABLES (which throws with the
+     * reason where unavailable); for IN_PROCESS, the file {@code runDir/link-faults}, written empty (no cuts) now.
+     */
+    public static LinkFaults open(Mode mode, Map<String, Endpoint> peers, Path runDir) throws IOException {
+        if (mode == Mode.NFTABLES) return open(peers);
+        LinkFaults f = new LinkFaults(runDir.toAbsolutePath().resolve("link-faults"), peers);
+        f.writeCuts();
+        return f;
     }
 
     /** Probes once per JVM (root, nft, cgroup2, and a trial rule) and remembers the answer. */
@@ -100,17 +162,49 @@ public final class LinkFaults implements AutoCloseable {
         return f;
     }
 
-    /** The command that runs {@code command} inside the peer's cgroup; the process joins it before opening any socket. */
+    public Mode mode() {
+        return mode;
+    }
+
+    /** IN_PROCESS: the file of cut links that the peers read. */
+    public Optional<Path> file() {
+        return Optional.ofNullable(file);
+    }
+
+    /** What the peer's process needs in its environment: for IN_PROCESS, {@code TANDEM_LINK_FAULTS=<file>}; nothing for NFTABLES. */
+    public Map<String, String> environment(String peer) {
+        endpoint(peer);
+        return mode == Mode.IN_PROCESS ? Map.of(LinkFaultTable.ENV, file.toString()) : Map.of();
+    }
+
+    /**
+     * The command that runs {@code command} inside the peer's cgroup (NFTABLES); the process joins it before
+     * opening any socket. IN_PROCESS needs no wrapper: the command is returned as it is.
+     */
     public List<String> wrap(String peer, List<String> command) {
+        if (mode == Mode.IN_PROCESS) {
+            endpoint(peer);
+            return List.copyOf(command);
+        }
         Path procs = cgroup(peer).resolve("cgroup.procs");
         List<String> out = new ArrayList<>(List.of("/bin/sh", "-c", "echo $$ > '" + procs + "' && exec \"$0\" \"$@\""));
         out.addAll(command);
         return out;
     }
 
-    /** Isolates a peer: its packets to the others' Raft ports are dropped, and so is every packet to its own Raft port. */
+    /**
+     * Isolates a peer. NFTABLES: its packets to the others' Raft ports are dropped, and so is every packet to its own
+     * Raft port. IN_PROCESS: its links to every other peer are cut (a Raft client outside every peer is not affected).
+     */
     public synchronized void cut(String peer) throws IOException {
         Endpoint me = endpoint(peer);
+        if (mode == Mode.IN_PROCESS) {
+            for (String other : peers.keySet()) {
+                if (!other.equals(peer)) cuts.add(new LinkFaultTable.Link(peer, other));
+            }
+            writeCuts();
+            return;
+        }
         StringBuilder rules = new StringBuilder();
         peers.forEach((other, e) -> {
             if (!other.equals(peer)) rules.append(dropFrom(peer, e));
@@ -122,26 +216,58 @@ public final class LinkFaults implements AutoCloseable {
 
     /** Cuts the link between two peers both ways; their links to anyone else stay up. */
     public synchronized void cutLink(String a, String b) throws IOException {
+        if (mode == Mode.IN_PROCESS) {
+            endpoint(a);
+            endpoint(b);
+            cuts.add(new LinkFaultTable.Link(a, b));
+            writeCuts();
+            return;
+        }
         nft(h, dropFrom(a, endpoint(b)) + dropFrom(b, endpoint(a)));
     }
 
     /** Removes every cut of this run. */
     public synchronized void heal() throws IOException {
+        if (mode == Mode.IN_PROCESS) {
+            cuts.clear();
+            writeCuts();
+            return;
+        }
         nft(h, "flush chain inet " + table + " out\n");
     }
 
-    /** The rules now in force, as nft lists them. */
+    /** The cuts now in force: the rules as nft lists them, or the in-process file's text. */
     public synchronized String rules() throws IOException {
+        if (mode == Mode.IN_PROCESS) return Files.readString(file);
         return run(List.of(h.nft(), "list", "table", "inet", table)).out();
     }
 
+    /** NFTABLES: this run's nftables table. */
     public String table() {
+        if (mode != Mode.NFTABLES) throw new IllegalStateException("in-process link faults have no nftables table; see file()");
         return table;
     }
 
-    /** Deletes the table, then the cgroups; call it after the peers' processes have exited (a cgroup with processes cannot go). */
+    /** Replaces the file the peers read with the current cuts, atomically. */
+    private void writeCuts() throws IOException {
+        LinkFaultTable.write(file, cuts);
+    }
+
+    /**
+     * NFTABLES: deletes the table, then the cgroups; call it after the peers' processes have exited (a cgroup with
+     * processes cannot go). IN_PROCESS: deletes the file.
+     */
     @Override
     public synchronized void close() {
+        if (mode == Mode.IN_PROCESS) {
+            cuts.clear();
+            try {
+                Files.deleteIfExists(file);
+            } catch (IOException e) {
+                System.err.println("tandem: could not delete " + file + ": " + e.getMessage());
+            }
+            return;
+        }
         deleteTable();
         try {
             Runtime.getRuntime().removeShutdownHook(hook);
@@ -159,7 +285,7 @@ public final class LinkFaults implements AutoCloseable {
                 + " tcp dport " + to.raftPort() + " drop\n";
     }
 
-    /** The cgroup the peer's processes run in. */
+    /** The cgroup the peer's processes run in (NFTABLES). */
     Path cgroup(String peer) {
         Path cg = cgroups.get(peer);
         if (cg == null) throw new IllegalArgumentException("no peer '" + peer + "' in this run; peers: " + cgroups.keySet());

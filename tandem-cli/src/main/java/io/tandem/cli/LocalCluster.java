@@ -32,10 +32,14 @@ public final class LocalCluster implements AutoCloseable {
     private final Path configFile;
     private final TandemConfig config;
     private final ChildPeers peers;
-    private final LinkFaults faults; // null when made without link faults or where they are unavailable
+    private final LinkFaults faults; // null when made without link faults
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofMillis(300)).build();
 
-    private LocalCluster(Path dir, Path configFile, TandemConfig config, LinkFaults faults) {
+    private final boolean postgres;
+    private Path ownedData; // a data folder this cluster made and deletes on close
+
+    private LocalCluster(Path dir, Path configFile, TandemConfig config, LinkFaults faults, boolean postgres) {
+        this.postgres = postgres;
         this.dir = dir;
         this.configFile = configFile;
         this.config = config;
@@ -43,19 +47,50 @@ public final class LocalCluster implements AutoCloseable {
         this.peers = new ChildPeers(configFile, dir.resolve("logs"), faults);
     }
 
-    /** Writes a config into {@code dir} (which must be empty or absent) and returns the cluster, not yet started. */
+    /**
+     * What the cluster runs: real PostgreSQL at both sites (else the agents record their resources' role
+     * changes only, for control-plane tests), and whether links can be cut.
+     */
+    public record Options(boolean postgres, boolean linkFaults) {}
+
+    /** Writes a config into {@code dir} (which must be empty or absent) and returns the cluster, not yet started: control plane only. */
     public static LocalCluster create(Path dir) throws IOException {
-        return create(dir, false);
+        return make(dir, null, false);
+    }
+
+    /** As {@link #create(Path)} with the given options; with PostgreSQL the config also has a gateway for it. */
+    public static LocalCluster create(Path dir, Options options) throws IOException {
+        return make(dir, options.linkFaults() ? LinkFaults.bestMode() : null, options.postgres());
     }
 
     /**
-     * As {@link #create(Path)}; with {@code linkFaults}, each peer runs in its own cgroup so that {@link #cut} and
-     * {@link #cutLink} work, where {@link LinkFaults#availability()} allows it (else the cluster runs without them).
+     * As {@link #create(Path)}; with {@code linkFaults}, {@link #cut}, {@link #cutLink} and {@link #heal} work: with
+     * nftables where {@link LinkFaults#availability()} allows it, else with the agents' in-process link-fault layer
+     * ({@link LinkFaults#bestMode()}).
      */
     public static LocalCluster create(Path dir, boolean linkFaults) throws IOException {
+        return make(dir, linkFaults ? LinkFaults.bestMode() : null, false);
+    }
+
+    /**
+     * As {@link #create(Path)}, with link faults of exactly this mode: tests force {@link LinkFaults.Mode#IN_PROCESS}
+     * with it. {@link LinkFaults.Mode#NFTABLES} throws {@link IllegalStateException} with the reason where unavailable.
+     */
+    public static LocalCluster create(Path dir, LinkFaults.Mode mode) throws IOException {
+        return make(dir, java.util.Objects.requireNonNull(mode, "mode"), false);
+    }
+
+    private static LocalCluster make(Path dir, LinkFaults.Mode mode, boolean postgres) throws IOException {
         Files.createDirectories(dir);
         Path file = dir.resolve("tandem.yaml").toAbsolutePath();
-        Files.writeString(file, yaml());
+        // PostgreSQL runs as an unprivileged user that must reach its data directory; a test's or a user's home
+        // folder often is not searchable by others, so the data of a PostgreSQL cluster goes under the system temp dir.
+        Path data = null;
+        if (postgres) {
+            data = Files.createTempDirectory("tandem-data-");
+            Files.setPosixFilePermissions(data, java.nio.file.attribute.PosixFilePermissions.fromString("rwx--x--x"));
+        }
+        Files.writeString(file, yaml(postgres).replace("data_dir: data\n", "data_dir: " + (data == null ? "data" : data.toString()) + "\n"));
         TandemConfig config;
         try {
             config = ConfigLoader.load(file);
@@ -63,15 +98,36 @@ public final class LocalCluster implements AutoCloseable {
             throw new IllegalStateException("generated config is invalid:\n" + e.getMessage(), e);
         }
         LinkFaults faults = null;
-        if (linkFaults && LinkFaults.availability().available()) {
+        if (mode != null) {
             Map<String, LinkFaults.Endpoint> endpoints = new LinkedHashMap<>();
             config.peers().forEach(p -> endpoints.put(p.name(), new LinkFaults.Endpoint(p.address(), p.raftPort())));
-            faults = LinkFaults.open(endpoints);
+            faults = LinkFaults.open(mode, endpoints, dir.toAbsolutePath());
         }
-        return new LocalCluster(dir.toAbsolutePath(), file, config, faults);
+        LocalCluster c = new LocalCluster(dir.toAbsolutePath(), file, config, faults, postgres);
+        c.ownedData = data;
+        if (!postgres) {
+            c.peers.environment(Map.of("TANDEM_DRIVERS", "recording"));
+        }
+        return c;
     }
 
-    static String yaml() throws IOException {
+    static String yaml(boolean postgres) throws IOException {
+        int pg = freePortOnSites();
+        String gateway = !postgres ? "" : """
+                gateway:
+                  listen_address: 127.0.0.1
+                  http_port: %d
+                  admin_port: %d
+                  services:
+                    - name: postgres
+                      mode: active-passive
+                      resource: db
+                      instances:
+                        - {site: kyiv, address: "127.0.1.1:%d"}
+                        - {site: frankfurt, address: "127.0.2.1:%d"}
+                  tcp_listeners:
+                    - {name: pg, port: %d, service: postgres}
+                """.formatted(ChildPeers.freePort("127.0.0.1"), ChildPeers.freePort("127.0.0.1"), pg, pg, ChildPeers.freePort("127.0.0.1"));
         return """
                 # Written by tandem: two sites and a witness on this machine's loopback addresses.
                 cluster: demo
@@ -96,8 +152,22 @@ public final class LocalCluster implements AutoCloseable {
                   - name: db
                     kind: postgres
                     mode: sync
+                    port: %d
                 """.formatted(ChildPeers.freePort("127.0.1.1"), ChildPeers.freePort("127.0.1.1"), ChildPeers.freePort("127.0.2.1"),
-                ChildPeers.freePort("127.0.2.1"), ChildPeers.freePort("127.0.3.1"), ChildPeers.freePort("127.0.3.1"));
+                ChildPeers.freePort("127.0.2.1"), ChildPeers.freePort("127.0.3.1"), ChildPeers.freePort("127.0.3.1"), pg) + gateway;
+    }
+
+    /** A port free on both sites' addresses, for PostgreSQL (each site listens on its own address). */
+    private static int freePortOnSites() throws IOException {
+        for (int i = 0; i < 50; i++) {
+            int port = ChildPeers.freePort("127.0.1.1");
+            try (java.net.ServerSocket s = new java.net.ServerSocket(port, 1, java.net.InetAddress.getByName("127.0.2.1"))) {
+                return port;
+            } catch (IOException taken) {
+                // try another
+            }
+        }
+        throw new IOException("no port free on both 127.0.1.1 and 127.0.2.1 after 50 tries");
     }
 
     public Path configFile() {
@@ -120,6 +190,45 @@ public final class LocalCluster implements AutoCloseable {
         start(KYIV);
         start(FRANKFURT);
         start(WITNESS);
+        if (postgres) {
+            peers.startGateway();
+        }
+    }
+
+    /** JDBC URL of a site's PostgreSQL. */
+    public String jdbcUrl(String site) {
+        return "jdbc:postgresql://" + peer(site).address() + ":" + config.resource("db").orElseThrow().port() + "/postgres";
+    }
+
+    /** JDBC URL through the gateway's TCP listener: always the primary, wherever it is. */
+    public String gatewayJdbcUrl() {
+        return "jdbc:postgresql://" + config.gateway().listenAddress() + ":" + config.gateway().tcpListeners().get(0).port() + "/postgres";
+    }
+
+    public String pgUser() {
+        return config.postgres().superuser();
+    }
+
+    /** Kills a site as a lost data center: its agent and its PostgreSQL, both with SIGKILL. */
+    public void killSite(String site) throws InterruptedException {
+        postmasterPid(site).flatMap(ProcessHandle::of).ifPresent(ProcessHandle::destroyForcibly);
+        kill(site);
+    }
+
+    /** PostgreSQL servers of this cluster that are still running (their postmaster.pid files name live postgres processes). */
+    public java.util.List<Long> postgresProcessesAlive() {
+        return java.util.stream.Stream.of(KYIV, FRANKFURT).map(this::postmasterPid).flatMap(Optional::stream)
+                .filter(pid -> ProcessHandle.of(pid).map(h -> h.isAlive() && h.info().command().map(c -> c.endsWith("postgres")).orElse(true))
+                        .orElse(false)).toList();
+    }
+
+    private Optional<Long> postmasterPid(String site) {
+        Path pidFile = config.dataDir().resolve(site).resolve("pg").resolve("db").resolve("data").resolve("postmaster.pid");
+        try {
+            return Optional.of(Long.parseLong(Files.readAllLines(pidFile).get(0).trim()));
+        } catch (IOException | RuntimeException e) {
+            return Optional.empty();
+        }
     }
 
     public Process start(String peer) throws IOException {
@@ -194,7 +303,7 @@ public final class LocalCluster implements AutoCloseable {
         }).orElse(0L);
     }
 
-    /** The link faults of this cluster, if it was made with them and they are available here. */
+    /** The link faults of this cluster, if it was made with them. */
     public Optional<LinkFaults> linkFaults() {
         return Optional.ofNullable(faults);
     }
@@ -214,13 +323,31 @@ public final class LocalCluster implements AutoCloseable {
 
     private LinkFaults requireFaults() {
         if (faults != null) return faults;
-        throw new IllegalStateException(LinkFaults.availability().available()
-                ? "this cluster was made without link faults; use LocalCluster.create(dir, true)" : LinkFaults.availability().reason());
+        throw new IllegalStateException("this cluster was made without link faults; use LocalCluster.create(dir, true) or create(dir, mode)");
     }
 
-    /** Stops every peer, then removes the link faults' nftables table and cgroups. */
+    /** Stops every peer, then removes the link faults (the nftables table and cgroups, or the in-process file). */
     @Override
     public void close() {
         peers.close();
+        // A site killed with only its agent leaves its PostgreSQL running: stop those, which our agents started.
+        for (long pid : postgresProcessesAlive()) {
+            ProcessHandle.of(pid).ifPresent(h -> {
+                h.destroyForcibly();
+                h.onExit().orTimeout(10, java.util.concurrent.TimeUnit.SECONDS).exceptionally(e -> h).join();
+            });
+        }
+        if (ownedData != null) {
+            try (java.util.stream.Stream<Path> all = Files.walk(ownedData)) {
+                for (Path x : all.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(x);
+            } catch (IOException e) {
+                System.err.println("tandem: could not delete " + ownedData + ": " + e.getMessage());
+            }
+        }
+    }
+
+    /** Where the peers keep their state. */
+    public Path dataDir() {
+        return config.dataDir();
     }
 }

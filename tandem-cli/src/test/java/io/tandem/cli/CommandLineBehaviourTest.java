@@ -143,10 +143,16 @@ class CommandLineBehaviourTest {
         try (Stream<Path> s = Files.list(dir.resolve("logs"))) {
             pidFiles = s.filter(p -> p.toString().endsWith(".pid")).toList();
         }
-        assertThat(pidFiles).hasSize(3);
+        assertThat(pidFiles).as("two agents, the witness and the gateway").hasSize(4);
         for (Path f : pidFiles) {
             long pid = Long.parseLong(Files.readString(f).trim());
             assertThat(ProcessHandle.of(pid).filter(ProcessHandle::isAlive)).as("process %d of %s", pid, f.getFileName()).isEmpty();
         }
+        // PostgreSQL ran at both sites under the data folder the demo printed; none of its processes is left
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("data in (\\S+)\\.").matcher(r.out());
+        assertThat(m.find()).as("the demo says where PostgreSQL keeps its data: %s", r.out()).isTrue();
+        String data = m.group(1);
+        assertThat(ProcessHandle.allProcesses().filter(h -> h.info().arguments().map(a -> String.join(" ", a).contains(data)).orElse(false)).toList())
+                .as("processes still using %s", data).isEmpty();
     }
 }

@@ -12,6 +12,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.tandem.cli.LinkFaults;
 import io.tandem.cli.LocalCluster;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -27,7 +28,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Multi-process scenarios: kyiv, frankfurt and the witness as separate JVMs on their own loopback addresses,
- * with real faults (SIGKILL, and nftables link cuts where the machine allows them). Each test runs its own
+ * with real faults: SIGKILL, and link cuts made two ways, by nftables where the machine allows it and by the
+ * agents' in-process link-fault layer everywhere; the cut scenario runs both ways. Each test runs its own
  * cluster and stops it, and everything it made, afterwards, whether it passed or not.
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
@@ -41,8 +43,16 @@ class SiteFailoverTest {
     private LocalCluster cluster;
     private Probe probe;
 
-    private void start(boolean linkFaults) throws Exception {
-        cluster = LocalCluster.create(tmp.resolve("cluster"), linkFaults);
+    private void start() throws Exception {
+        start(LocalCluster.create(tmp.resolve("cluster")));
+    }
+
+    private void start(LinkFaults.Mode linkFaults) throws Exception {
+        start(LocalCluster.create(tmp.resolve("cluster"), linkFaults));
+    }
+
+    private void start(LocalCluster c) throws Exception {
+        cluster = c;
         probe = new Probe(cluster);
         cluster.startAll();
     }
@@ -51,7 +61,8 @@ class SiteFailoverTest {
     void stopEverything(TestInfo test) throws Exception {
         if (cluster == null) return;
         Map<String, Process> processes = cluster.peers().processes();
-        Optional<String> table = cluster.linkFaults().map(LinkFaults::table);
+        Optional<String> table = cluster.linkFaults().filter(f -> f.mode() == LinkFaults.Mode.NFTABLES).map(LinkFaults::table);
+        Optional<Path> faultFile = cluster.linkFaults().flatMap(LinkFaults::file);
         cluster.close();
         Probe.keepLogs(cluster, test.getTestMethod().orElseThrow().getName());
         assertThat(processes.values()).as("peer processes after close").noneMatch(Process::isAlive);
@@ -59,11 +70,12 @@ class SiteFailoverTest {
             Process p = new ProcessBuilder("nft", "list", "tables").redirectErrorStream(true).start();
             assertThat(new String(p.getInputStream().readAllBytes())).as("nftables tables after close").doesNotContain(table.get());
         }
+        faultFile.ifPresent(f -> assertThat(f).as("link-fault file after close").doesNotExist());
     }
 
     @Test
     void killingThePrimaryAgentPromotesTheOtherSite() throws Exception {
-        start(false);
+        start();
         long epoch = probe.awaitSteady();
 
         long killedAtMs = System.currentTimeMillis();
@@ -84,7 +96,7 @@ class SiteFailoverTest {
 
     @Test
     void stoppingTheWitnessChangesNothing() throws Exception {
-        start(false);
+        start();
         long epoch = probe.awaitSteady();
         long runbooksBefore = probe.leaderView().orElseThrow().path("runbooks").size();
         int kyivEventsBefore = probe.local(KYIV).orElseThrow().events().size();
@@ -116,7 +128,7 @@ class SiteFailoverTest {
 
     @Test
     void stoppingTheWitnessNeverFencesThePrimary() throws Exception {
-        start(false);
+        start();
         probe.awaitSteady();
         int eventsBefore = probe.local(KYIV).orElseThrow().events().size();
 
@@ -132,10 +144,25 @@ class SiteFailoverTest {
                 .noneMatch(e -> e.contains("->FENCED"));
     }
 
+    /** The cut scenario with real cuts: nftables drops kyiv's packets; skipped, with the reason, where that is unavailable. */
     @Test
-    void primaryCutOffFromBothPeersFencesItselfAndTheOtherSiteIsPromoted() throws Exception {
+    void primaryCutOffFromBothPeersFencesItselfAndTheOtherSiteIsPromotedWithNftables() throws Exception {
         assumeTrue(LinkFaults.availability().available(), LinkFaults.availability().reason());
-        start(true);
+        primaryCutOffFromBothPeersFencesItselfAndTheOtherSiteIsPromoted(LinkFaults.Mode.NFTABLES);
+    }
+
+    /** The same scenario with the agents' in-process link-fault layer: runs on every machine. */
+    @Test
+    void primaryCutOffFromBothPeersFencesItselfAndTheOtherSiteIsPromotedInProcess() throws Exception {
+        primaryCutOffFromBothPeersFencesItselfAndTheOtherSiteIsPromoted(LinkFaults.Mode.IN_PROCESS);
+        for (String peer : List.of(KYIV, FRANKFURT, WITNESS)) {
+            assertThat(Files.readString(cluster.logDir().resolve(peer + ".log"))).as("%s's log", peer).contains("event=link-fault-layer-active");
+        }
+    }
+
+    private void primaryCutOffFromBothPeersFencesItselfAndTheOtherSiteIsPromoted(LinkFaults.Mode mode) throws Exception {
+        start(mode);
+        assertThat(cluster.linkFaults().orElseThrow().mode()).isEqualTo(mode);
         long epoch = probe.awaitSteady();
         Duration fenceAfter = cluster.config().timing().fenceAfter();
 
@@ -157,13 +184,13 @@ class SiteFailoverTest {
         cluster.heal();
         long t1 = System.nanoTime();
         awaitRejoinedAsStandby(KYIV, FRANKFURT, epoch + 1, Duration.ofSeconds(30));
-        System.out.printf("cut->fenced %d ms (observed), cut->promoted %d ms (observed), fenced %d ms before the promote entry, heal->rejoined %d ms%n",
-                fencedMs, promotedMs, promoteAtMs - fencedAt.toEpochMilli(), msSince(t1));
+        System.out.printf("[%s] cut->fenced %d ms (observed), cut->promoted %d ms (observed), fenced %d ms before the promote entry, heal->rejoined %d ms%n",
+                mode.label(), fencedMs, promotedMs, promoteAtMs - fencedAt.toEpochMilli(), msSince(t1));
     }
 
     @Test
     void restartedAgentRejoinsAsStandby() throws Exception {
-        start(false);
+        start();
         long epoch = probe.awaitSteady();
         cluster.kill(KYIV);
         awaitPrimary(FRANKFURT, PROMOTION_WITHIN);

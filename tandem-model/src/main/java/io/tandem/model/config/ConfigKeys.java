@@ -66,9 +66,9 @@ public final class ConfigKeys {
             "A site is declared failed by the Raft leader after this long without a heartbeat.");
     public static final ConfigKey<Duration> FENCE_AFTER = new ConfigKey<>("timing.fence_after", ConfigKey.DURATION, Duration.ofMillis(1000),
             "An agent that cannot reach a quorum this long fences its writable resources; must be less than fail_after.");
-    public static final ConfigKey<Duration> ELECTION_MIN = new ConfigKey<>("timing.election_timeout_min", ConfigKey.DURATION, Duration.ofMillis(300),
+    public static final ConfigKey<Duration> ELECTION_MIN = new ConfigKey<>("timing.election_timeout_min", ConfigKey.DURATION, Duration.ofMillis(150),
             "Lower bound of the Raft election timeout.");
-    public static final ConfigKey<Duration> ELECTION_MAX = new ConfigKey<>("timing.election_timeout_max", ConfigKey.DURATION, Duration.ofMillis(600),
+    public static final ConfigKey<Duration> ELECTION_MAX = new ConfigKey<>("timing.election_timeout_max", ConfigKey.DURATION, Duration.ofMillis(300),
             "Upper bound of the Raft election timeout.");
 
     public static final ConfigKey<String> USER_NAME = new ConfigKey<>("users[].name", ConfigKey.IDENT, null,

@@ -166,7 +166,7 @@ public final class ConfigLoader {
         }
         if (t.electionTimeoutMin().compareTo(t.electionTimeoutMax()) >= 0) {
             problems.add(new ConfigProblem(s.locationOf("election_timeout_min"), "election_timeout_min must be less than election_timeout_max",
-                    "the defaults are 300ms and 600ms"));
+                    "the defaults are " + Durations.format(ConfigKeys.ELECTION_MIN.defaultValue()) + " and " + Durations.format(ConfigKeys.ELECTION_MAX.defaultValue())));
         }
         if (t.electionTimeoutMin().compareTo(MIN_ELECTION_TIMEOUT) < 0) {
             problems.add(new ConfigProblem(s.locationOf("election_timeout_min"), "election_timeout_min below " + Durations.format(MIN_ELECTION_TIMEOUT),

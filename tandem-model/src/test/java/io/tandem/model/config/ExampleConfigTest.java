@@ -59,8 +59,8 @@ class ExampleConfigTest {
         assertThat(t.heartbeat()).isEqualTo(Duration.ofMillis(250));
         assertThat(t.failAfter()).isEqualTo(Duration.ofMillis(1500));
         assertThat(t.fenceAfter()).isEqualTo(Duration.ofSeconds(1));
-        assertThat(t.electionTimeoutMin()).isEqualTo(Duration.ofMillis(300));
-        assertThat(t.electionTimeoutMax()).isEqualTo(Duration.ofMillis(600));
+        assertThat(t.electionTimeoutMin()).isEqualTo(Duration.ofMillis(150));
+        assertThat(t.electionTimeoutMax()).isEqualTo(Duration.ofMillis(300));
     }
 
     @Test

@@ -1,0 +1,325 @@
+package io.tandem.agent;
+
+import io.tandem.control.LocalRole;
+import io.tandem.model.config.PeerConfig;
+import io.tandem.model.config.ReplicationMode;
+import io.tandem.model.config.ResourceConfig;
+import io.tandem.model.config.TandemConfig;
+import io.tandem.postgres.BinariesSpec;
+import io.tandem.postgres.Cloner;
+import io.tandem.postgres.FenceMode;
+import io.tandem.postgres.Lsn;
+import io.tandem.postgres.PgException;
+import io.tandem.postgres.PgOptions;
+import io.tandem.postgres.PgServer;
+import io.tandem.postgres.PgStatus;
+import io.tandem.postgres.SyncCommit;
+import io.tandem.postgres.SyncStandbys;
+import io.tandem.postgres.Upstream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Drives this site's PostgreSQL for one resource. The agent's lease loop sets the wanted role; a worker
+ * thread converges the server to it (initdb, clone from the primary's agent, follow, rejoin, promote),
+ * one step at a time, and a probe thread reads positions and the primary's standbys. Only the fence
+ * runs on the caller's thread: it must land within fence_after.
+ */
+final class PostgresDriver implements ResourceDriver {
+    private static final Logger LOG = LoggerFactory.getLogger(PostgresDriver.class);
+    private static final String ROLE_FILE = "tandem-role";
+
+    /** Fetches a clone of {@code resource} from the agent of {@code site} into the stream consumer. */
+    interface CloneSource {
+        InputStream open(String site, String resource, String slot) throws IOException;
+    }
+
+    private record Wanted(LocalRole role, String primary, long epoch) {}
+
+    private final String site;
+    private final ResourceConfig resource;
+    private final TandemConfig config;
+    private final PgServer server;
+    private final Path roleFile;
+    private final CloneSource cloneSource;
+    private final ExecutorService worker;
+    private final ScheduledExecutorService prober;
+    private final Object lock = new Object();
+
+    private volatile Wanted wanted = new Wanted(LocalRole.FENCED, "", 0);
+    private volatile LocalRole serving = LocalRole.FENCED;
+    private volatile long servingEpoch;
+    private volatile String servingPrimary = "";
+    private volatile String action = "";
+    private volatile String lastError = "";
+    private volatile Set<String> waitingFor = Set.of();
+    private volatile PgStatus lastProbe = new PgStatus.Down("not probed yet");
+    private volatile boolean closed;
+
+    PostgresDriver(TandemConfig config, PeerConfig site, ResourceConfig resource, CloneSource cloneSource) {
+        this.site = site.name();
+        this.resource = resource;
+        this.config = config;
+        this.cloneSource = cloneSource;
+        Path dir = config.dataDir().resolve(site.name()).resolve("pg").resolve(resource.name());
+        BinariesSpec bins = config.postgres().bin().isEmpty() ? BinariesSpec.auto() : new BinariesSpec.Dir(Path.of(config.postgres().bin()));
+        PgOptions opts = new PgOptions(site.name(), dir.resolve("data"), site.address(), resource.port(), config.postgres().superuser(),
+                bins, config.postgres().runAs(), List.of("127.0.0.0/8"),
+                resource.syncCommit() == io.tandem.model.config.SyncCommit.REMOTE_APPLY ? SyncCommit.REMOTE_APPLY : SyncCommit.ON,
+                java.util.Map.of(), java.time.Duration.ofSeconds(60));
+        this.server = PgServer.create(opts);
+        this.roleFile = dir.resolve(ROLE_FILE);
+        this.worker = Executors.newSingleThreadExecutor(daemon("tandem-pg-" + resource.name()));
+        this.prober = Executors.newSingleThreadScheduledExecutor(daemon("tandem-pg-probe-" + resource.name()));
+        prober.scheduleWithFixedDelay(this::probe, 250, 250, TimeUnit.MILLISECONDS);
+        LOG.info("event=pg-driver site={} resource={} data={} port={} binaries=\"{}\"", this.site, resource.name(), opts.dataDir(),
+                resource.port(), server.binaries().describe());
+    }
+
+    @Override
+    public void fence(String reason) {
+        wanted = new Wanted(LocalRole.FENCED, wanted.primary(), wanted.epoch());
+        // A standby or a stopped server has nothing to fence; a primary (or one being promoted) stops at once.
+        if (serving == LocalRole.PRIMARY || action.startsWith("promote")) {
+            synchronized (lock) {
+                try {
+                    long ms = server.fence(FenceMode.STOP_IMMEDIATE).toMillis();
+                    LOG.warn("event=pg-fenced site={} resource={} ms={} reason=\"{}\"", site, resource.name(), ms, reason);
+                } catch (PgException e) {
+                    lastError = "fence: " + e.getMessage();
+                    LOG.error("event=pg-fence-failed site={} resource={} error=\"{}\"", site, resource.name(), e.getMessage());
+                }
+                serving = LocalRole.FENCED;
+                waitingFor = Set.of();
+            }
+        } else if (serving != LocalRole.STANDBY) {
+            serving = LocalRole.FENCED;
+        }
+    }
+
+    @Override
+    public void promote(long epoch, String reason) {
+        want(new Wanted(LocalRole.PRIMARY, site, epoch));
+    }
+
+    @Override
+    public void follow(String primarySite, long epoch, String reason) {
+        want(new Wanted(LocalRole.STANDBY, primarySite, epoch));
+    }
+
+    private void want(Wanted w) {
+        wanted = w;
+        if (!closed) worker.execute(this::converge);
+    }
+
+    /** One pass towards the wanted role; later calls catch up with later wishes. */
+    private void converge() {
+        Wanted w = wanted;
+        if (w.role() == serving && w.epoch() == servingEpoch && w.primary().equals(servingPrimary)) return;
+        try {
+            switch (w.role()) {
+                case PRIMARY -> becomePrimary(w);
+                case STANDBY -> becomeStandby(w);
+                case FENCED -> { }
+            }
+            lastError = "";
+        } catch (RuntimeException | IOException e) {
+            lastError = w.role().name().toLowerCase() + " at epoch " + w.epoch() + ": " + e.getMessage();
+            LOG.error("event=pg-action-failed site={} resource={} wanted={} epoch={} error=\"{}\"", site, resource.name(), w.role(), w.epoch(),
+                    String.valueOf(e.getMessage()).replace('\n', ' '));
+            if (!closed) {
+                // try again shortly; the wish may have changed meanwhile
+                prober.schedule(() -> worker.execute(this::converge), 1, TimeUnit.SECONDS);
+            }
+        } finally {
+            action = "";
+        }
+    }
+
+    private void becomePrimary(Wanted w) throws IOException {
+        synchronized (lock) {
+            if (wanted != w) return;
+            if (!server.isInitialized()) {
+                if (w.epoch() != 1) {
+                    throw new PgException("asked to serve as primary at epoch " + w.epoch() + " but " + server.options().dataDir()
+                            + " holds no database; refusing to create an empty one over the cluster's data. Restore it, or fail over to another site");
+                }
+                action = "initdb";
+                server.initPrimary();
+            }
+            action = "promote to epoch " + w.epoch();
+            if (!server.isRunning()) server.start();
+            if (server.isStandbyOnDisk()) server.promote();
+            applyWaitFor(waitingFor);
+            writeRole("primary", w.epoch());
+            serving = LocalRole.PRIMARY;
+            servingEpoch = w.epoch();
+            servingPrimary = site;
+            LOG.info("event=pg-primary site={} resource={} epoch={}", site, resource.name(), w.epoch());
+        }
+    }
+
+    private void becomeStandby(Wanted w) throws IOException {
+        if (w.primary().isEmpty()) {
+            // no primary yet: nothing to follow; the site is a standby of nobody
+            serving = LocalRole.STANDBY;
+            servingEpoch = w.epoch();
+            servingPrimary = "";
+            return;
+        }
+        Upstream upstream = upstream(w.primary());
+        String[] was = readRole();
+        synchronized (lock) {
+            if (wanted != w) return;
+            if (!server.isInitialized()) {
+                cloneFrom(w.primary());
+            } else if (was[0].equals("primary") && Long.parseLong(was[1]) < w.epoch()) {
+                // A former primary may hold WAL the new primary never had: it cannot simply follow.
+                rejoin(w.primary());
+            }
+            action = "follow " + w.primary();
+            server.follow(upstream);
+            writeRole("standby", w.epoch());
+            serving = LocalRole.STANDBY;
+            servingEpoch = w.epoch();
+            servingPrimary = w.primary();
+            waitingFor = Set.of();
+            LOG.info("event=pg-standby site={} resource={} epoch={} primary={}", site, resource.name(), w.epoch(), w.primary());
+        }
+    }
+
+    private void cloneFrom(String primary) throws IOException {
+        action = "clone from " + primary;
+        long t0 = System.nanoTime();
+        try (InputStream in = cloneSource.open(primary, resource.name(), server.options().slotName())) {
+            long bytes = Cloner.receiveBackup(in, server);
+            LOG.info("event=pg-cloned site={} resource={} from={} bytes={} ms={}", site, resource.name(), primary, bytes,
+                    (System.nanoTime() - t0) / 1_000_000);
+        }
+    }
+
+    /** Re-clones a diverged former primary, keeping its old data directory aside (never deleted here). */
+    private void rejoin(String primary) throws IOException {
+        action = "rejoin " + primary;
+        server.stop(io.tandem.postgres.StopMode.FAST);
+        Path data = server.options().dataDir();
+        Path aside = data.resolveSibling(data.getFileName() + ".diverged-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss-SSS")));
+        Files.move(data, aside);
+        LOG.warn("event=pg-kept-aside site={} resource={} dir={} msg=\"the former primary's data may hold commits no other site has; it is kept for the operator\"",
+                site, resource.name(), aside);
+        cloneFrom(primary);
+    }
+
+    @Override
+    public void waitFor(Set<String> sites) {
+        if (resource.mode() != ReplicationMode.SYNC || sites.equals(waitingFor) || serving != LocalRole.PRIMARY) return;
+        synchronized (lock) {
+            if (serving != LocalRole.PRIMARY) return;
+            try {
+                applyWaitFor(sites);
+            } catch (PgException e) {
+                lastError = "synchronous_standby_names: " + e.getMessage();
+            }
+        }
+    }
+
+    private void applyWaitFor(Set<String> sites) {
+        if (resource.mode() != ReplicationMode.SYNC) return;
+        List<String> names = new ArrayList<>(new TreeSet<>(sites));
+        server.setSyncStandbys(names.isEmpty() ? SyncStandbys.none() : SyncStandbys.all(names));
+        waitingFor = Set.copyOf(sites);
+    }
+
+    /** The primary's side of a clone: streams a base backup of this site's data directory. */
+    void sendClone(String slot, OutputStream out) {
+        if (serving != LocalRole.PRIMARY) {
+            throw new PgException(site + " is not the primary of " + resource.name() + "; clone from the primary");
+        }
+        Cloner.sendBackup(server.options().asUpstream(), server.options().dataDir(), slot, out);
+    }
+
+    private void probe() {
+        try {
+            lastProbe = server.probe();
+        } catch (RuntimeException e) {
+            lastProbe = new PgStatus.Down(e.getMessage());
+        }
+    }
+
+    @Override
+    public DriverStatus status() {
+        PgStatus p = lastProbe;
+        long position = switch (p) {
+            case PgStatus.Primary pr -> pr.currentLsn().value();
+            case PgStatus.Standby st -> st.replayLsn().value();
+            case PgStatus.Down d -> 0L;
+        };
+        List<String> caughtUp = p instanceof PgStatus.Primary pr
+                ? resource.sites().stream().filter(s -> !s.equals(site) && pr.caughtUp(s)).toList() : List.of();
+        return new DriverStatus(serving, servingEpoch, position, true, caughtUp, waitingFor, action, lastError);
+    }
+
+    private Upstream upstream(String siteName) {
+        PeerConfig p = config.peer(siteName).orElseThrow(() -> new PgException("unknown site " + siteName));
+        return new Upstream(p.address(), resource.port(), config.postgres().superuser());
+    }
+
+    private void writeRole(String role, long epoch) {
+        try {
+            Files.createDirectories(roleFile.getParent());
+            Files.writeString(roleFile, role + " " + epoch + "\n");
+        } catch (IOException e) {
+            throw new PgException("cannot record the role in " + roleFile + ": " + e.getMessage(), e);
+        }
+    }
+
+    private String[] readRole() {
+        try {
+            String[] parts = Files.readString(roleFile).trim().split(" ");
+            return parts.length == 2 ? parts : new String[] {"none", "0"};
+        } catch (IOException e) {
+            return new String[] {"none", "0"};
+        }
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        worker.shutdownNow();
+        prober.shutdownNow();
+        synchronized (lock) {
+            try {
+                server.stop(io.tandem.postgres.StopMode.FAST);
+            } catch (RuntimeException e) {
+                LOG.warn("event=pg-stop-failed site={} resource={} error=\"{}\"", site, resource.name(), e.getMessage());
+            }
+        }
+    }
+
+    private static java.util.concurrent.ThreadFactory daemon(String name) {
+        return r -> {
+            Thread t = new Thread(r, name);
+            t.setDaemon(true);
+            return t;
+        };
+    }
+
+    static String lsn(long v) {
+        return new Lsn(v).toString();
+    }
+}

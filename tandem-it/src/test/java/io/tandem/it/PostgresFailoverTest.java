@@ -1,0 +1,145 @@
+package io.tandem.it;
+
+import static io.tandem.cli.LocalCluster.FRANKFURT;
+import static io.tandem.cli.LocalCluster.KYIV;
+import static io.tandem.it.Probe.POLL;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.tandem.cli.LinkFaults;
+import io.tandem.cli.LocalCluster;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInfo;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Real PostgreSQL at both sites, driven by the agents, in sync mode: a client commits increasing ids and
+ * records each acknowledged one; after each fault every acknowledged id must be on the primary.
+ */
+@Timeout(value = 180, unit = TimeUnit.SECONDS)
+class PostgresFailoverTest {
+    static final long WRITER_MAX_MS = 120_000;
+
+    @TempDir
+    Path tmp;
+
+    private LocalCluster cluster;
+    private Probe probe;
+
+    private void start(boolean linkFaults) throws Exception {
+        cluster = LocalCluster.create(tmp.resolve("cluster"), new LocalCluster.Options(true, linkFaults));
+        probe = new Probe(cluster);
+        cluster.startAll();
+        probe.awaitSteady();
+        await("kyiv's PostgreSQL serves as primary and frankfurt's streams").atMost(Duration.ofSeconds(60)).pollInterval(POLL)
+                .until(() -> serving(KYIV, "PRIMARY") && serving(FRANKFURT, "STANDBY"));
+        Writer.createTable(cluster.jdbcUrl(KYIV), cluster.pgUser());
+    }
+
+    private boolean serving(String site, String role) {
+        return cluster.local(site).map(l -> l.path("resources").path("db").path("serving").asText().equals(role)
+                && l.path("resources").path("db").path("action").asText().isEmpty()).orElse(false);
+    }
+
+    @AfterEach
+    void stopEverything(TestInfo test) {
+        if (cluster == null) return;
+        cluster.close();
+        Probe.keepLogs(cluster, test.getTestMethod().orElseThrow().getName());
+        assertThat(cluster.postgresProcessesAlive()).as("PostgreSQL servers left after close").isEmpty();
+    }
+
+    private Set<Long> idsOn(String site) throws SQLException {
+        Set<Long> ids = new HashSet<>();
+        try (Connection c = Writer.connect(cluster.jdbcUrl(site), cluster.pgUser()); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT id FROM acked")) {
+            while (rs.next()) ids.add(rs.getLong(1));
+        }
+        return ids;
+    }
+
+    private static List<Long> missing(List<Writer.Ack> acked, Set<Long> present) {
+        return acked.stream().map(Writer.Ack::id).filter(id -> !present.contains(id)).toList();
+    }
+
+    @Test
+    void killingThePrimarySiteLosesNoAcknowledgedCommitAndTheOldPrimaryRejoins() throws Exception {
+        start(false);
+        long epoch = probe.awaitSteady();
+        // through the gateway's PostgreSQL listener: the client never changes its address
+        try (Writer w = new Writer(cluster::gatewayJdbcUrl, cluster.pgUser(), WRITER_MAX_MS).start()) {
+            await("commits flow").atMost(Duration.ofSeconds(20)).until(() -> w.acked().size() > 200);
+            long t0 = System.nanoTime();
+            cluster.killSite(KYIV);
+            await("frankfurt promoted").atMost(Duration.ofSeconds(15)).pollInterval(POLL)
+                    .until(() -> cluster.primary("db").equals(FRANKFURT) && cluster.epoch("db") == epoch + 1);
+            await("commits flow again on frankfurt").atMost(Duration.ofSeconds(20)).until(() -> w.firstAckAfter(t0).isPresent());
+            await().atMost(Duration.ofSeconds(10)).until(() -> w.acked().stream().filter(a -> a.atNanos() > t0).count() > 100);
+            w.close();
+            long rtoMs = w.recoveryMillisAfter(t0);
+            List<Long> lost = missing(w.acked(), idsOn(FRANKFURT));
+            System.out.printf("kill kyiv (agent + postgres): rto_ms=%d acked=%d lost=%d client_errors=%d%n", rtoMs, w.acked().size(), lost.size(), w.failures());
+            assertThat(lost).as("acknowledged ids missing on the new primary").isEmpty();
+        }
+
+        // The old primary comes back, is re-cloned or rewound, and follows the new primary.
+        cluster.start(KYIV);
+        await("kyiv rejoins as a streaming standby").atMost(Duration.ofSeconds(60)).pollInterval(POLL)
+                .until(() -> serving(KYIV, "STANDBY") && probe.db().map(db -> db.path("inSync").toString().contains(KYIV)).orElse(false));
+        Set<Long> onFrankfurt = idsOn(FRANKFURT);
+        await("kyiv has every row of frankfurt").atMost(Duration.ofSeconds(20)).until(() -> idsOn(KYIV).containsAll(onFrankfurt));
+    }
+
+    @Test
+    void losingTheSyncStandbyStallsWritesOnlyUntilItLeavesTheInSyncSet() throws Exception {
+        start(false);
+        try (Writer w = new Writer(() -> cluster.jdbcUrl(KYIV), cluster.pgUser(), WRITER_MAX_MS).start()) {
+            await("commits flow").atMost(Duration.ofSeconds(20)).until(() -> w.acked().size() > 200);
+            long t0 = System.nanoTime();
+            cluster.killSite(FRANKFURT);
+            await("commits flow again without frankfurt").atMost(Duration.ofSeconds(20))
+                    .until(() -> w.acked().stream().filter(a -> a.atNanos() > t0).count() > 100);
+            w.close();
+            long pauseMs = w.longestPauseMillisAfter(t0);
+            long failAfter = cluster.config().timing().failAfter().toMillis();
+            System.out.printf("kill frankfurt (sync standby): write pause %d ms (fail_after %d ms)%n", pauseMs, failAfter);
+            // the bound is fail_after + 1 s; one more second of slack for a loaded 2-core machine
+            assertThat(pauseMs).isLessThan(failAfter + 2000);
+            // and commits did wait for the lost standby: sync replication was really on
+            assertThat(pauseMs).as("commits stalled while frankfurt was still in the in-sync set").isGreaterThan(failAfter / 2);
+            assertThat(probe.db().orElseThrow().path("inSync").toString()).doesNotContain(FRANKFURT);
+            assertThat(cluster.primary("db")).as("the stale standby is never promoted").isEqualTo(KYIV);
+            assertThat(missing(w.acked(), idsOn(KYIV))).isEmpty();
+        }
+    }
+
+    @Test
+    void primaryCutOffFromTheQuorumStopsAcceptingWritesWithinFenceAfter() throws Exception {
+        assumeTrue(LinkFaults.availability().available(), LinkFaults.availability().reason());
+        start(true);
+        try (Writer w = new Writer(() -> cluster.jdbcUrl(KYIV), cluster.pgUser(), WRITER_MAX_MS).start()) {
+            await("commits flow").atMost(Duration.ofSeconds(20)).until(() -> w.acked().size() > 200);
+            long t0 = System.nanoTime();
+            cluster.cut(KYIV);
+            await("frankfurt promoted").atMost(Duration.ofSeconds(15)).pollInterval(POLL).until(() -> cluster.primary("db", FRANKFURT).equals(FRANKFURT));
+            w.close();
+            long lastAckMs = w.acked().stream().mapToLong(Writer.Ack::atNanos).max().orElse(t0) - t0;
+            long fenceAfter = cluster.config().timing().fenceAfter().toMillis();
+            System.out.printf("cut kyiv: last commit acknowledged by kyiv %d ms after the cut (fence_after %d ms)%n", lastAckMs / 1_000_000, fenceAfter);
+            assertThat(lastAckMs / 1_000_000).isLessThan(fenceAfter + 500);
+        }
+    }
+}
