@@ -118,7 +118,8 @@ public final class Agent implements AutoCloseable {
                     a.metrics::scrape,
                     Map.of("/v1/notes", new ApiServer.Post(io.tandem.model.config.Role.OPERATOR, a::note)),
                     new Auth(config.users()), a.cloneStreams(),
-                    java.util.Set.copyOf(config.peers().stream().map(PeerConfig::address).toList()));
+                    java.util.Set.copyOf(config.peers().stream().map(PeerConfig::address).toList()),
+                    Map.of("/v1/health/primary", a::healthPrimary, "/v1/health/replica", a::healthReplica));
             a.api.start();
         } catch (Exception e) {
             a.closeQuietly();
@@ -345,12 +346,51 @@ public final class Agent implements AutoCloseable {
             RaftClientReply r = raft.status();
             if (r.isSuccess()) {
                 LeaderView v = Json.read(r.getMessage().getContent().toByteArray(), LeaderView.class);
-                return ClusterView.of(me.name(), "leader", v.leader(), v.state(), v.observations(), me.name(), fenced());
+                return ClusterView.of(me.name(), "leader", v.leader(), v.state(), v.observations(), me.name(), fenced(), this::address);
             }
         } catch (Exception e) {
             LOG.debug("event=status-from-local peer={} error=\"{}\"", me.name(), rootMessage(e));
         }
-        return ClusterView.of(me.name(), "local", "", sm.state(), Map.of(), me.name(), fenced());
+        return ClusterView.of(me.name(), "local", "", sm.state(), Map.of(), me.name(), fenced(), this::address);
+    }
+
+    /** host:port of a resource at a site (PostgreSQL listens on the site's address and the resource's port). */
+    private String address(String resource, String site) {
+        return config.resource(resource).filter(r -> r.kind() == io.tandem.model.config.ResourceKind.POSTGRES)
+                .flatMap(r -> config.peer(site).map(p -> p.address() + ":" + r.port())).orElse("");
+    }
+
+    /**
+     * GET /v1/health/primary[?resource=R]: 200 when this site serves R as its writable primary now (a load
+     * balancer's check), else 503. R defaults to the only resource this site holds.
+     */
+    private ApiServer.Reply healthPrimary(Map<String, String> q) {
+        return health(q, (st, role) -> role == LocalRole.PRIMARY && st.serving() == LocalRole.PRIMARY && !fenced(), "primary");
+    }
+
+    /** GET /v1/health/replica[?resource=R][&maxLagBytes=N]: 200 when this site serves R as a streaming standby within N bytes. */
+    private ApiServer.Reply healthReplica(Map<String, String> q) {
+        long max;
+        try {
+            max = Long.parseLong(q.getOrDefault("maxLagBytes", Long.toString(Long.MAX_VALUE)));
+        } catch (NumberFormatException e) {
+            return ApiServer.Reply.error(400, "maxLagBytes must be a whole number of bytes");
+        }
+        return health(q, (st, role) -> role == LocalRole.STANDBY && st.serving() == LocalRole.STANDBY && st.lagBytes() >= 0 && st.lagBytes() <= max,
+                "replica within " + (max == Long.MAX_VALUE ? "any lag" : max + " bytes"));
+    }
+
+    private ApiServer.Reply health(Map<String, String> q, java.util.function.BiPredicate<DriverStatus, LocalRole> ok, String what) {
+        String r = q.getOrDefault("resource", drivers.size() == 1 ? drivers.keySet().iterator().next() : "");
+        ResourceDriver d = drivers.get(r);
+        if (d == null) {
+            return ApiServer.Reply.error(404, "name a resource this site holds with ?resource=: " + drivers.keySet());
+        }
+        DriverStatus st = d.status();
+        LocalRole role = role(r);
+        Map<String, Object> body = Map.of("site", me.name(), "resource", r, "role", role.name(), "serving", st.serving().name(),
+                "epoch", lease.epoch(r), "lagBytes", st.lagBytes(), "fenced", fenced());
+        return ApiServer.Reply.json(ok.test(st, role) ? 200 : 503, body);
     }
 
     /** GET /v1/internal/postgres/RESOURCE/clone?slot=S on the primary's agent: a base backup for a standby's agent. */

@@ -50,7 +50,7 @@ final class ApiServer implements AutoCloseable {
     private final Server server;
 
     ApiServer(String host, int port, Map<String, Supplier<Object>> gets, Supplier<String> metrics, Map<String, Post> posts, Auth auth,
-              Map<String, Stream> streams, java.util.Set<String> peerAddresses) {
+              Map<String, Stream> streams, java.util.Set<String> peerAddresses, Map<String, java.util.function.Function<Map<String, String>, Reply>> checks) {
         QueuedThreadPool pool = new QueuedThreadPool(16, 2);
         pool.setName("tandem-api");
         pool.setVirtualThreadsExecutor(java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor());
@@ -71,6 +71,7 @@ final class ApiServer implements AutoCloseable {
                     r = switch (request.getMethod()) {
                         case "GET" -> path.equals("/metrics") ? new Reply(200, metrics.get())
                                 : gets.containsKey(path) ? Reply.json(200, gets.get(path).get())
+                                : checks.containsKey(path) ? checks.get(path).apply(query(request))
                                 : Reply.error(404, "no such path; GET " + gets.keySet() + " /metrics, POST " + posts.keySet());
                         case "POST" -> post(request, path, posts, auth);
                         default -> Reply.error(405, "use GET or POST");
@@ -91,6 +92,12 @@ final class ApiServer implements AutoCloseable {
         });
     }
 
+    private static Map<String, String> query(Request request) {
+        Map<String, String> q = new java.util.HashMap<>();
+        Request.extractQueryParameters(request).forEach(f -> q.put(f.getName(), f.getValue()));
+        return q;
+    }
+
     /** Streams to another agent: only peers' addresses (or loopback) may ask; an error mid-stream aborts the response. */
     private static boolean stream(Request request, Response response, Callback callback, Stream s, java.util.Set<String> peerAddresses) {
         String remote = Request.getRemoteAddr(request);
@@ -100,9 +107,7 @@ final class ApiServer implements AutoCloseable {
             Content.Sink.write(response, true, Json.text(Map.of("error", "only the cluster's agents may use this")) + "\n", callback);
             return true;
         }
-        Map<String, String> query = new java.util.HashMap<>();
-        org.eclipse.jetty.util.Fields fields = Request.extractQueryParameters(request);
-        fields.forEach(f -> query.put(f.getName(), f.getValue()));
+        Map<String, String> query = query(request);
         response.setStatus(200);
         response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/octet-stream");
         java.io.OutputStream out = Content.Sink.asOutputStream(response);

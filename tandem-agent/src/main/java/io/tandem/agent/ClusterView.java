@@ -17,7 +17,8 @@ import java.util.Map;
 public record ClusterView(String cluster, String leader, String source, String answeredBy, long version,
                           List<Resource> resources, List<Site> sites, List<Runbook> runbooks) {
 
-    public record Resource(String name, String primary, long epoch, List<String> inSync, Map<String, MemberState> members) {}
+    /** primaryAddress: where clients reach the primary directly (host:port), "" when none. */
+    public record Resource(String name, String primary, long epoch, List<String> inSync, Map<String, MemberState> members, String primaryAddress) {}
 
     /**
      * lastHeartbeatMs: time since the leader last heard the peer; -1 when unknown (no leader reachable).
@@ -26,12 +27,13 @@ public record ClusterView(String cluster, String leader, String source, String a
     public record Site(String name, String role, String health, boolean fenced, long lastHeartbeatMs, long healthSinceMs) {}
 
     static ClusterView of(String answeredBy, String source, String leader, ClusterState s, Map<String, Observation> obs,
-                          String self, boolean selfFenced) {
+                          String self, boolean selfFenced, java.util.function.BiFunction<String, String, String> address) {
         List<Resource> resources = new ArrayList<>();
         for (ResourceState r : s.resources().values()) {
             Map<String, MemberState> members = new java.util.TreeMap<>();
             r.members().forEach(m -> members.put(m, s.memberState(r.name(), m)));
-            resources.add(new Resource(r.name(), r.primary(), r.epoch(), r.inSync(), members));
+            resources.add(new Resource(r.name(), r.primary(), r.epoch(), r.inSync(), members,
+                    r.hasPrimary() ? address.apply(r.name(), r.primary()) : ""));
         }
         List<Site> sites = new ArrayList<>();
         for (PeerRecord p : s.peers().values()) {

@@ -13,11 +13,12 @@ import java.util.List;
  *     agent counts every healthy follower as caught up
  * @param caughtUp on a primary: the standbys streaming and caught up with it
  * @param waitingFor on a primary: the standbys it waits for now before acknowledging a write
+ * @param lagBytes on a standby: how far its replay is behind its upstream; 0 on a primary, -1 when unknown
  * @param action the long action under way ("" when none), shown in status
  * @param lastError the last failure ("" when none), shown in status
  */
 public record DriverStatus(LocalRole serving, long epoch, long position, boolean tracksReplication, List<String> caughtUp,
-                           java.util.Set<String> waitingFor, String action, String lastError) {
+                           java.util.Set<String> waitingFor, long lagBytes, String action, String lastError) {
     public DriverStatus {
         caughtUp = List.copyOf(caughtUp);
         waitingFor = java.util.Set.copyOf(waitingFor);

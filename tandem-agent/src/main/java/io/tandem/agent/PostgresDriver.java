@@ -271,7 +271,12 @@ final class PostgresDriver implements ResourceDriver {
         };
         List<String> caughtUp = p instanceof PgStatus.Primary pr
                 ? resource.sites().stream().filter(s -> !s.equals(site) && pr.caughtUp(s)).toList() : List.of();
-        return new DriverStatus(serving, servingEpoch, position, true, caughtUp, waitingFor, action, lastError);
+        long lag = switch (p) {
+            case PgStatus.Primary pr -> 0L;
+            case PgStatus.Standby st -> st.streaming() ? st.lagBytes() : -1L;
+            case PgStatus.Down d -> -1L;
+        };
+        return new DriverStatus(serving, servingEpoch, position, true, caughtUp, waitingFor, lag, action, lastError);
     }
 
     private Upstream upstream(String siteName) {

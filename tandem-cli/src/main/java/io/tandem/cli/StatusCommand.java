@@ -108,12 +108,13 @@ final class StatusCommand implements Callable<Integer> {
             b.append(String.format("%-12s %-9s %-8s %-7s %s%n", s.path("name").asText(), s.path("role").asText(), s.path("health").asText(),
                     s.path("fenced").asBoolean() ? "YES" : "no", age < 0 ? "?" : age + " ms"));
         }
-        b.append(String.format("%n%-12s %-12s %-6s %s%n", "RESOURCE", "PRIMARY", "EPOCH", "IN SYNC"));
+        b.append(String.format("%n%-12s %-12s %-6s %-22s %s%n", "RESOURCE", "PRIMARY", "EPOCH", "PRIMARY ADDRESS", "IN SYNC"));
         for (JsonNode r : v.path("resources")) {
             List<String> sync = new ArrayList<>();
             r.path("inSync").forEach(x -> sync.add(x.asText()));
-            b.append(String.format("%-12s %-12s %-6d %s%n", r.path("name").asText(), r.path("primary").asText().isEmpty() ? "-" : r.path("primary").asText(),
-                    r.path("epoch").asLong(), String.join(",", sync)));
+            String addr = r.path("primaryAddress").asText();
+            b.append(String.format("%-12s %-12s %-6d %-22s %s%n", r.path("name").asText(), r.path("primary").asText().isEmpty() ? "-" : r.path("primary").asText(),
+                    r.path("epoch").asLong(), addr.isEmpty() ? "-" : addr, String.join(",", sync)));
         }
         JsonNode rbs = v.path("runbooks");
         if (rbs.size() > 0) {

@@ -101,6 +101,19 @@ class PostgresFailoverTest {
                 .until(() -> serving(KYIV, "STANDBY") && probe.db().map(db -> db.path("inSync").toString().contains(KYIV)).orElse(false));
         Set<Long> onFrankfurt = idsOn(FRANKFURT);
         await("kyiv has every row of frankfurt").atMost(Duration.ofSeconds(20)).until(() -> idsOn(KYIV).containsAll(onFrankfurt));
+
+        // What a load balancer's health checks see now
+        assertThat(httpStatus(FRANKFURT, "/v1/health/primary")).isEqualTo(200);
+        assertThat(httpStatus(KYIV, "/v1/health/primary")).isEqualTo(503);
+        await("kyiv is a replica within 16 MB").atMost(Duration.ofSeconds(10)).until(() -> httpStatus(KYIV, "/v1/health/replica?maxLagBytes=16777216") == 200);
+        assertThat(httpStatus(FRANKFURT, "/v1/health/replica")).isEqualTo(503);
+        assertThat(httpStatus(KYIV, "/v1/health/replica?maxLagBytes=lots")).isEqualTo(400);
+    }
+
+    private int httpStatus(String site, String path) throws Exception {
+        var http = java.net.http.HttpClient.newHttpClient();
+        var req = java.net.http.HttpRequest.newBuilder(java.net.URI.create(cluster.peer(site).apiUrl() + path)).timeout(Duration.ofSeconds(5)).build();
+        return http.send(req, java.net.http.HttpResponse.BodyHandlers.discarding()).statusCode();
     }
 
     @Test
