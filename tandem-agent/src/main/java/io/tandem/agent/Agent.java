@@ -53,6 +53,7 @@ public final class Agent implements AutoCloseable {
     private final Lease lease;
     private final Map<String, ResourceDriver> drivers = new LinkedHashMap<>();
     private final Map<String, SyncStandbys> sync = new LinkedHashMap<>();
+    private final java.util.Set<String> gracefullyStopped = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private final Controller controller;
     private final ScheduledExecutorService leaseLoop;
     private final ScheduledExecutorService controlLoop;
@@ -116,7 +117,8 @@ public final class Agent implements AutoCloseable {
             a.api = new ApiServer(me.address(), me.apiPort(),
                     Map.of("/v1/cluster", a::clusterView, "/v1/local", a::localView, "/v1/audit", a::audit),
                     a.metrics::scrape,
-                    Map.of("/v1/notes", new ApiServer.Post(io.tandem.model.config.Role.OPERATOR, a::note)),
+                    Map.of("/v1/notes", new ApiServer.Post(io.tandem.model.config.Role.OPERATOR, a::note),
+                            "/v1/switchover", new ApiServer.Post(io.tandem.model.config.Role.OPERATOR, a::switchover)),
                     new Auth(config.users()), a.cloneStreams(),
                     java.util.Set.copyOf(config.peers().stream().map(PeerConfig::address).toList()),
                     Map.of("/v1/health/primary", a::healthPrimary, "/v1/health/replica", a::healthReplica));
@@ -147,6 +149,14 @@ public final class Agent implements AutoCloseable {
             }
             for (LocalChange c : changes) {
                 apply(c);
+            }
+            if (!gracefullyStopped.isEmpty() && fenced()) {
+                // writes were stopped for a switchover, and now the lease is gone too: stop everything
+                for (String r : List.copyOf(gracefullyStopped)) {
+                    LOG.warn("event=fenced peer={} resource={} reason=\"lease lost while writes were stopped for a switchover\"", me.name(), r);
+                    drivers.get(r).fence("lease lost during a switchover");
+                    gracefullyStopped.remove(r);
+                }
             }
             updateSyncStandbys();
         } catch (RuntimeException e) {
@@ -226,6 +236,9 @@ public final class Agent implements AutoCloseable {
 
     private void apply(LocalChange c) {
         ResourceDriver d = drivers.get(c.resource());
+        if (!(c.to() == LocalRole.FENCED && c.graceful())) {
+            gracefullyStopped.remove(c.resource());
+        }
         String line = c.resource() + " " + c.from() + "->" + c.to() + " epoch=" + c.epoch() + ": " + c.reason();
         synchronized (localEvents) {
             localEvents.add(java.time.Instant.now() + " " + line);
@@ -233,8 +246,14 @@ public final class Agent implements AutoCloseable {
         }
         switch (c.to()) {
             case FENCED -> {
-                LOG.warn("event=fenced peer={} resource={} epoch={} reason=\"{}\"", me.name(), c.resource(), c.epoch(), c.reason());
-                d.fence(c.reason());
+                if (c.graceful()) {
+                    LOG.info("event=writes-stopped peer={} resource={} epoch={} reason=\"{}\"", me.name(), c.resource(), c.epoch(), c.reason());
+                    d.stopWrites(c.reason());
+                    gracefullyStopped.add(c.resource());
+                } else {
+                    LOG.warn("event=fenced peer={} resource={} epoch={} reason=\"{}\"", me.name(), c.resource(), c.epoch(), c.reason());
+                    d.fence(c.reason());
+                }
             }
             case PRIMARY -> {
                 LOG.info("event=primary peer={} resource={} epoch={} reason=\"{}\"", me.name(), c.resource(), c.epoch(), c.reason());
@@ -261,7 +280,7 @@ public final class Agent implements AutoCloseable {
             }
             rs.put(name, new ResourceReport(role, epoch, st.position(), reported, ready));
         });
-        return new SiteReport(me.name(), lease.fenced(monoMs()), rs);
+        return new SiteReport(me.name(), lease.fenced(monoMs()), rs, lease.known().version());
     }
 
     /**
@@ -448,6 +467,55 @@ public final class Agent implements AutoCloseable {
             return ApiServer.Reply.error(400, "'text' must be 1 to 1000 characters");
         }
         return mutate(user, "note", n.text());
+    }
+
+    record SwitchoverRequest(String resource, String to) {}
+
+    /**
+     * POST /v1/switchover {"to": SITE[, "resource": R]}: records the operator's intent in the cluster state,
+     * then waits (up to 30 s) for the controller to carry it out and answers with the runbook's outcome.
+     */
+    private ApiServer.Reply switchover(io.tandem.model.config.UserConfig user, String body) {
+        SwitchoverRequest q;
+        try {
+            q = Json.MAPPER.readValue(body, SwitchoverRequest.class);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            return ApiServer.Reply.error(400, "body must be JSON like {\"to\": \"frankfurt\", \"resource\": \"db\"}: " + e.getOriginalMessage());
+        }
+        String resource = q.resource() != null ? q.resource()
+                : config.resources().size() == 1 ? config.resources().get(0).name() : "";
+        if (config.resource(resource).isEmpty()) {
+            return ApiServer.Reply.error(400, "name the resource: one of " + config.resources().stream().map(ResourceConfig::name).toList());
+        }
+        if (q.to() == null || config.peer(q.to()).filter(p -> !p.isWitness()).isEmpty()) {
+            return ApiServer.Reply.error(400, "'to' must name a site: one of " + config.sites().stream().map(PeerConfig::name).toList());
+        }
+        ClusterState before = sm.state();
+        if (before.activeRunbook(resource).isPresent()) {
+            return ApiServer.Reply.json(409, Map.of("error", "a runbook is already running for " + resource, "runbook", before.activeRunbook(resource).get()));
+        }
+        long from = before.nextRunbookId();
+        try {
+            RaftClientReply r = raft.append(new Command.RequestSwitchover(resource, q.to(), user.name(), System.currentTimeMillis()));
+            if (!r.isSuccess()) return ApiServer.Reply.error(503, "the cluster did not accept the request: " + r.getException());
+        } catch (IOException e) {
+            return ApiServer.Reply.error(503, "no quorum reachable, nothing was changed: " + rootMessage(e));
+        }
+        LOG.info("event=audit user={} role={} action=switchover resource={} to={}", user.name(), user.role().name().toLowerCase(), resource, q.to());
+        long end = System.nanoTime() + 30_000_000_000L;
+        while (System.nanoTime() < end) {
+            var rb = sm.state().runbooks().stream().filter(x -> x.id() >= from && x.resource().equals(resource) && x.kind().equals(ClusterState.SWITCHOVER)).findFirst();
+            if (rb.isPresent() && !rb.get().running()) {
+                return ApiServer.Reply.json(rb.get().status() == io.tandem.model.state.RunbookStatus.SUCCEEDED ? 200 : 409, Map.of("runbook", rb.get()));
+            }
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        return ApiServer.Reply.json(202, Map.of("status", "still running; follow it with tandem status"));
     }
 
     /** Appends an audit entry through Raft and waits for it; the answer says who, what and when. */

@@ -70,6 +70,8 @@ final class PostgresDriver implements ResourceDriver {
     private volatile Set<String> waitingFor = Set.of();
     private volatile PgStatus lastProbe = new PgStatus.Down("not probed yet");
     private volatile boolean closed;
+    /** Writes stopped for a switchover (read-only, still streaming); a lost lease must still stop the server. */
+    private volatile boolean writesStopped;
 
     PostgresDriver(TandemConfig config, PeerConfig site, ResourceConfig resource, CloneSource cloneSource) {
         this.site = site.name();
@@ -95,7 +97,7 @@ final class PostgresDriver implements ResourceDriver {
     public void fence(String reason) {
         wanted = new Wanted(LocalRole.FENCED, wanted.primary(), wanted.epoch());
         // A standby or a stopped server has nothing to fence; a primary (or one being promoted) stops at once.
-        if (serving == LocalRole.PRIMARY || action.startsWith("promote")) {
+        if (serving == LocalRole.PRIMARY || action.startsWith("promote") || writesStopped) {
             synchronized (lock) {
                 try {
                     long ms = server.fence(FenceMode.STOP_IMMEDIATE).toMillis();
@@ -106,9 +108,28 @@ final class PostgresDriver implements ResourceDriver {
                 }
                 serving = LocalRole.FENCED;
                 waitingFor = Set.of();
+                writesStopped = false;
             }
         } else if (serving != LocalRole.STANDBY) {
             serving = LocalRole.FENCED;
+        }
+    }
+
+    @Override
+    public void stopWrites(String reason) {
+        wanted = new Wanted(LocalRole.FENCED, wanted.primary(), wanted.epoch());
+        if (serving != LocalRole.PRIMARY) return;
+        synchronized (lock) {
+            try {
+                long ms = server.fence(FenceMode.READ_ONLY).toMillis();
+                writesStopped = true;
+                serving = LocalRole.FENCED;
+                probe(); // the final position, reported with the next heartbeat
+                LOG.info("event=pg-writes-stopped site={} resource={} ms={} reason=\"{}\"", site, resource.name(), ms, reason);
+            } catch (PgException e) {
+                lastError = "stop writes: " + e.getMessage();
+                LOG.error("event=pg-stop-writes-failed site={} resource={} error=\"{}\"", site, resource.name(), e.getMessage());
+            }
         }
     }
 
@@ -165,6 +186,10 @@ final class PostgresDriver implements ResourceDriver {
             action = "promote to epoch " + w.epoch();
             if (!server.isRunning()) server.start();
             if (server.isStandbyOnDisk()) server.promote();
+            if (writesStopped) {
+                server.allowWrites(); // a switchover that gave up: this site takes writes again
+                writesStopped = false;
+            }
             applyWaitFor(waitingFor);
             writeRole("primary", w.epoch());
             serving = LocalRole.PRIMARY;
@@ -193,6 +218,7 @@ final class PostgresDriver implements ResourceDriver {
                 rejoin(w.primary());
             }
             action = "follow " + w.primary();
+            writesStopped = false;
             server.follow(upstream);
             writeRole("standby", w.epoch());
             serving = LocalRole.STANDBY;

@@ -11,6 +11,14 @@ public interface ResourceDriver extends AutoCloseable {
     /** Stop accepting writes now: the lease was lost. Must not need the network. */
     void fence(String reason);
 
+    /**
+     * A planned stop of writes (a switchover): refuse new writes, let the standbys receive everything, and
+     * report the final position. Reads may go on. A later {@link #fence} must still stop everything.
+     */
+    default void stopWrites(String reason) {
+        fence(reason);
+    }
+
     /** Accept writes as the primary at this epoch. */
     void promote(long epoch, String reason);
 

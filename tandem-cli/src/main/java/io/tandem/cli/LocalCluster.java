@@ -90,7 +90,18 @@ public final class LocalCluster implements AutoCloseable {
             data = Files.createTempDirectory("tandem-data-");
             Files.setPosixFilePermissions(data, java.nio.file.attribute.PosixFilePermissions.fromString("rwx--x--x"));
         }
-        Files.writeString(file, yaml(postgres).replace("data_dir: data\n", "data_dir: " + (data == null ? "data" : data.toString()) + "\n"));
+        // an operator's API token for this cluster: only its SHA-256 goes into the config
+        byte[] raw = new byte[24];
+        new java.security.SecureRandom().nextBytes(raw);
+        String token = "tdm_" + java.util.HexFormat.of().formatHex(raw);
+        Path tokenFile = dir.resolve("operator.token");
+        Files.writeString(tokenFile, token + "\n");
+        Files.setPosixFilePermissions(tokenFile, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        String users = """
+                users:
+                  - {name: operator, role: operator, token_sha256: %s}
+                """.formatted(TokenCommand.sha256(token));
+        Files.writeString(file, yaml(postgres).replace("data_dir: data\n", "data_dir: " + (data == null ? "data" : data.toString()) + "\n") + users);
         TandemConfig config;
         try {
             config = ConfigLoader.load(file);
@@ -344,6 +355,11 @@ public final class LocalCluster implements AutoCloseable {
                 System.err.println("tandem: could not delete " + ownedData + ": " + e.getMessage());
             }
         }
+    }
+
+    /** The file holding this cluster's operator token (mode 0600). */
+    public Path operatorTokenFile() {
+        return dir.resolve("operator.token");
     }
 
     /** Where the peers keep their state. */

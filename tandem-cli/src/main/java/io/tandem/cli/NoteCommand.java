@@ -1,17 +1,11 @@
 package io.tandem.cli;
 
-import io.tandem.model.config.PeerConfig;
 import io.tandem.model.config.TandemConfig;
-import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -39,34 +33,23 @@ final class NoteCommand implements Callable<Integer> {
         var out = spec.commandLine().getOut();
         var err = spec.commandLine().getErr();
         TandemConfig cfg = Configs.load(config, err);
-        String token = tokenFile != null ? Files.readString(tokenFile).trim() : System.getenv("TANDEM_TOKEN");
-        if (token == null || token.isBlank()) {
+        Optional<String> token = ApiClient.token(tokenFile);
+        if (token.isEmpty()) {
             err.println("tandem note: no token: set TANDEM_TOKEN or pass --token-file (make one with 'tandem token')");
             return Main.USAGE;
         }
         String body = io.tandem.agent.Json.MAPPER.writeValueAsString(Map.of("text", String.join(" ", words)));
-        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofMillis(500)).build();
         StringBuilder tried = new StringBuilder();
-        for (PeerConfig p : cfg.peers()) {
-            try {
-                HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(p.apiUrl() + "/v1/notes")).timeout(Duration.ofSeconds(10))
-                        .header("Authorization", "Bearer " + token).header("Content-Type", "application/json")
-                        .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
-                if (r.statusCode() == 200) {
-                    out.println("recorded: " + r.body().trim());
-                    return Main.OK;
-                }
-                if (r.statusCode() == 401 || r.statusCode() == 403 || r.statusCode() == 400) {
-                    err.println("tandem note: refused by " + p.name() + " (HTTP " + r.statusCode() + "): "
-                            + io.tandem.agent.Json.MAPPER.readTree(r.body()).path("error").asText());
-                    return Main.BAD_INPUT;
-                }
-                tried.append(p.name()).append(": HTTP ").append(r.statusCode()).append("; ");
-            } catch (IOException e) {
-                tried.append(p.name()).append(": ").append(e.getClass().getSimpleName()).append("; ");
-            }
+        Optional<ApiClient.Answer> a = ApiClient.post(cfg, "/v1/notes", body, token.get(), Duration.ofSeconds(10), tried);
+        if (a.isEmpty()) {
+            err.println("tandem note: no peer recorded the note (" + tried + ")");
+            return Main.FAILED;
         }
-        err.println("tandem note: no peer recorded the note (" + tried + ")");
-        return Main.FAILED;
+        if (a.get().status() != 200) {
+            err.println("tandem note: refused by " + a.get().peer() + " (HTTP " + a.get().status() + "): " + ApiClient.error(a.get().body()));
+            return Main.BAD_INPUT;
+        }
+        out.println("recorded: " + a.get().body().trim());
+        return Main.OK;
     }
 }

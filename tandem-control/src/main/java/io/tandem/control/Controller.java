@@ -91,6 +91,13 @@ public final class Controller {
 
     private Optional<Decision> resource(ClusterState state, ResourceConfig rc, ResourceState r, Observations obs, long now) {
         Optional<Runbook> active = state.activeRunbook(r.name());
+        if (active.isPresent() && active.get().kind().equals(ClusterState.SWITCHOVER)) {
+            if (state.health(r.primary()) == PeerHealth.FAILED && r.primary().equals(active.get().fromSite())) {
+                return Optional.of(end(active.get(), RunbookStatus.ABORTED, ReasonCode.SWITCHOVER_ABORTED,
+                        "the primary " + r.primary() + " failed during the switchover; a failover follows", now));
+            }
+            return Optional.of(new SwitchoverRunbook(config, state, rc, r, obs, now).next(active.get()));
+        }
         if (active.isPresent()) {
             return Optional.of(new FailoverRunbook(this, state, rc, r, obs, now).next(active.get()));
         }

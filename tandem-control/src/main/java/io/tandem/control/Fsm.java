@@ -38,6 +38,12 @@ public final class Fsm {
             "the primary's site failed; best eligible healthy in-sync candidate (failover runbook)");
     public static final Transition FAILOVER_ASYNC = new Transition(MEMBER, CATCHING_UP, PRIMARY, ReasonCode.FAILOVER_PROMOTED,
             "async mode only: the primary's site failed and this standby lags at most max_lag_on_failover");
+    public static final Transition SWITCHOVER_PROMOTED = new Transition(MEMBER, SYNC_STANDBY, PRIMARY, ReasonCode.SWITCHOVER_PROMOTED,
+            "an operator's switchover: the old primary stopped writes and this in-sync standby has all it wrote");
+    public static final Transition SWITCHOVER_PROMOTED_ASYNC = new Transition(MEMBER, CATCHING_UP, PRIMARY, ReasonCode.SWITCHOVER_PROMOTED,
+            "async mode only: an operator's switchover to a standby that has all the stopped primary wrote");
+    public static final Transition SWITCHOVER_DEMOTED = new Transition(MEMBER, PRIMARY, CATCHING_UP, ReasonCode.SWITCHOVER_PROMOTED,
+            "an operator's switchover promoted another site; this one follows it and re-enters the in-sync set once caught up");
     public static final Transition PRIMARY_LOST = new Transition(MEMBER, PRIMARY, FAILED, ReasonCode.PEER_FAILED,
             "the site's peer failed; its lease expired so it fenced itself");
     public static final Transition STANDBY_LOST = new Transition(MEMBER, SYNC_STANDBY, FAILED, ReasonCode.PEER_FAILED,
@@ -53,6 +59,7 @@ public final class Fsm {
 
     public static final List<Transition> PEER_TABLE = List.of(PEER_JOINED, PEER_NEVER_SEEN, PEER_FAILED, PEER_RETURNED);
     public static final List<Transition> MEMBER_TABLE = List.of(JOINED, BOOTSTRAP, CAUGHT_UP, FAILOVER, FAILOVER_ASYNC,
+            SWITCHOVER_PROMOTED, SWITCHOVER_PROMOTED_ASYNC, SWITCHOVER_DEMOTED,
             PRIMARY_LOST, STANDBY_LOST, CATCHING_UP_LOST, NEVER_SEEN, REJOINED, PRIMARY_RETURNED);
 
     public static List<Transition> all() {

@@ -56,6 +56,7 @@ public final class Lease {
             LocalRole was = e.getValue();
             ResourceState r = known.resource(res).orElse(null);
             LocalRole want;
+            boolean graceful = false;
             long epoch = r == null ? 0 : r.epoch();
             String why;
             if (!valid) {
@@ -63,6 +64,11 @@ public final class Lease {
                 why = everRenewed ? "no quorum contact for " + (nowMs - renewedFromMs) + "ms (fence_after " + fenceAfterMs + "ms)"
                         : "not yet told its role by a quorum";
                 epoch = epochs.get(res);
+            } else if (r != null && r.primary().equals(site) && known.health(site) == PeerHealth.HEALTHY
+                    && known.stoppingWrites(res).isPresent()) {
+                want = LocalRole.FENCED;
+                graceful = true;
+                why = "switchover #" + known.stoppingWrites(res).get().id() + " to " + known.stoppingWrites(res).get().toSite() + ": writes stop here";
             } else if (r != null && r.primary().equals(site) && known.health(site) == PeerHealth.HEALTHY) {
                 want = LocalRole.PRIMARY;
                 why = "the cluster state names " + site + " primary of " + res + " at epoch " + epoch;
@@ -73,7 +79,7 @@ public final class Lease {
             }
             // A new epoch matters to a standby too: it must follow the new primary.
             if (want != was || (valid && epoch != epochs.get(res))) {
-                changes.add(new LocalChange(res, was, want, epoch, why));
+                changes.add(new LocalChange(res, was, want, epoch, why, graceful));
                 e.setValue(want);
                 epochs.put(res, epoch);
             }

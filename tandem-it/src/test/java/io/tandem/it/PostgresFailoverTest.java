@@ -110,6 +110,34 @@ class PostgresFailoverTest {
         assertThat(httpStatus(KYIV, "/v1/health/replica?maxLagBytes=lots")).isEqualTo(400);
     }
 
+    @Test
+    void switchoverUnderLoadLosesNoCommitAndPausesWritesBriefly() throws Exception {
+        start(false);
+        long epoch = probe.awaitSteady();
+        try (Writer w = new Writer(cluster::gatewayJdbcUrl, cluster.pgUser(), WRITER_MAX_MS).start()) {
+            await("commits flow").atMost(Duration.ofSeconds(20)).until(() -> w.acked().size() > 200);
+            long t0 = System.nanoTime();
+            io.tandem.cli.Main.run("switchover", "--config", cluster.configFile().toString(), "--to", FRANKFURT,
+                    "--token-file", cluster.operatorTokenFile().toString());
+            await("frankfurt primary at the next epoch").atMost(Duration.ofSeconds(20)).pollInterval(POLL)
+                    .until(() -> cluster.primary("db").equals(FRANKFURT) && cluster.epoch("db") == epoch + 1);
+            await("commits flow on frankfurt").atMost(Duration.ofSeconds(20))
+                    .until(() -> w.acked().stream().filter(a -> a.atNanos() > t0).count() > 200);
+            w.close();
+            long pauseMs = w.longestPauseMillisAfter(t0);
+            List<Long> lost = missing(w.acked(), idsOn(FRANKFURT));
+            System.out.printf("switchover kyiv -> frankfurt: pause_ms=%d acked=%d lost=%d client_errors=%d%n", pauseMs, w.acked().size(), lost.size(), w.failures());
+            assertThat(lost).as("committed ids missing after the switchover").isEmpty();
+            assertThat(pauseMs).as("write pause of a switchover").isLessThan(5000);
+        }
+        var rb = probe.leaderView().orElseThrow().path("runbooks");
+        var last = rb.get(rb.size() - 1);
+        assertThat(last.path("kind").asText()).isEqualTo("switchover");
+        assertThat(last.path("status").asText()).isEqualToIgnoringCase("succeeded");
+        assertThat(last.toString()).contains("stop-writes", "caught-up", "promote");
+        await("kyiv follows frankfurt").atMost(Duration.ofSeconds(60)).pollInterval(POLL).until(() -> serving(KYIV, "STANDBY"));
+    }
+
     private int httpStatus(String site, String path) throws Exception {
         var http = java.net.http.HttpClient.newHttpClient();
         var req = java.net.http.HttpRequest.newBuilder(java.net.URI.create(cluster.peer(site).apiUrl() + path)).timeout(Duration.ofSeconds(5)).build();

@@ -278,6 +278,15 @@ public final class PgServer {
         return took;
     }
 
+    /** Undoes a {@link FenceMode#READ_ONLY} fence on a running primary: writes are accepted again. */
+    public void allowWrites() {
+        repl = repl.withReadOnly(false);
+        PgConfig.write(opts, repl, user);
+        reload();
+        awaitSetting("default_transaction_read_only", "off");
+        log.info("event=pg_writes_allowed site={}", opts.siteName());
+    }
+
     /** Sends SIGHUP through pg_ctl reload: needs no free connection slot. */
     public void reload() {
         run(List.of(bins.pgCtl().toString(), "reload", "-D", opts.dataDir().toString(), "-s"), "reload of " + opts.siteName());

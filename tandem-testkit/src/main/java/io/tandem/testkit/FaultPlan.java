@@ -11,7 +11,9 @@ import java.util.Random;
  */
 public record FaultPlan(long faultsEndMs, List<Fault> faults) {
     public enum Kind {
-        CRASH, CRASH_PRIMARY, CRASH_LEADER, RESTART, CUT, CUT_ONE_WAY, HEAL_LINK, ISOLATE, ISOLATE_PRIMARY, HEAL_ALL, DROP, DELAY
+        CRASH, CRASH_PRIMARY, CRASH_LEADER, RESTART, CUT, CUT_ONE_WAY, HEAL_LINK, ISOLATE, ISOLATE_PRIMARY, HEAL_ALL, DROP, DELAY,
+        /** Not a fault: an operator asks for a planned switchover, which faults may then interrupt. */
+        SWITCHOVER
     }
 
     public record Fault(long atMs, Kind kind) {}
@@ -19,7 +21,7 @@ public record FaultPlan(long faultsEndMs, List<Fault> faults) {
     private static final Kind[] WEIGHTED = weighted();
 
     private static Kind[] weighted() {
-        int[] w = {14, 10, 5, 16, 10, 8, 10, 8, 6, 6, 4, 3};
+        int[] w = {14, 10, 5, 16, 10, 8, 10, 8, 6, 6, 4, 3, 8};
         List<Kind> out = new ArrayList<>();
         for (Kind k : Kind.values()) {
             for (int i = 0; i < w[k.ordinal()]; i++) out.add(k);

@@ -141,6 +141,13 @@ public final class SimRaft {
         return state;
     }
 
+    /** An operator's request through the API: committed only by a leader that reaches a majority. */
+    boolean submit(Command c) {
+        if (leader < 0 || !reachesMajority(leader)) return false;
+        state = state.apply(c);
+        return true;
+    }
+
     /** The leader's controller loop, once per heartbeat interval: decide, commit, apply, ask again, up to ten times. */
     void tick(long now, DecisionListener listener) {
         if (leader < 0 || now < nextTickAt) return;

@@ -176,7 +176,7 @@ public final class Simulation {
         for (String r : p.resources) {
             rs.put(r, new ResourceReport(p.lease.role(r), p.lease.epoch(r), dbs.get(r).copy(p.name).lsn(), p.sync.get(r).reported()));
         }
-        return new SiteReport(p.name, p.lease.fenced(now), rs);
+        return new SiteReport(p.name, p.lease.fenced(now), rs, p.lease.known().version());
     }
 
     /** Standbys stream from the primary they know of; writable primaries write; in sync mode they acknowledge. */
@@ -280,6 +280,12 @@ public final class Simulation {
             case HEAL_ALL -> net.healAll();
             case DROP -> net.setDropProbability(DROPS[rnd.nextInt(DROPS.length)]);
             case DELAY -> net.setMaxDelayMs(DELAYS[rnd.nextInt(DELAYS.length)]);
+            case SWITCHOVER -> {
+                ResourceConfig rc = config.resources().get(rnd.nextInt(config.resources().size()));
+                String target = rc.sites().get(rnd.nextInt(rc.sites().size()));
+                boolean taken = raft.submit(new io.tandem.model.state.Command.RequestSwitchover(rc.name(), target, "operator", now));
+                log.add(now, () -> "operator asks to switch " + rc.name() + " over to " + target + (taken ? "" : " (no quorum: refused)"));
+            }
         }
         log.add(now, () -> "fault " + kind + " (a=" + names.get(a) + ", b=" + names.get(b) + "); cuts: " + net.describeCuts(names)
                 + "; drop " + net.dropProbability() + "; delay<=" + net.maxDelayMs() + "ms; down: " + down());

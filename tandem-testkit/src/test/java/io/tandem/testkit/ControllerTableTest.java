@@ -198,6 +198,46 @@ class ControllerTableTest {
 
     // --- the table's vocabulary -------------------------------------------------------------------------------
 
+    @Test
+    void switchoverToAStandbyOutsideTheInSyncSetIsRefusedAndThePrimaryStays() {
+        ClusterState s = apply(allHealthy(), promote("kyiv", 1), new Command.RequestSwitchover("db", "frankfurt", "olena", T));
+        Decision d = expect(s, healthyObs(), ReasonCode.SWITCHOVER_ABORTED, Command.EndRunbook.class);
+        assertThat(d.reason().message()).contains("not in the in-sync set").contains("kyiv stays primary");
+    }
+
+    @Test
+    void switchoverStopsWritesFirstAndPromotesOnlyOnceTheTargetHasEverythingTheOldPrimaryWrote() {
+        ClusterState s = apply(primaryKyivWithFrankfurtInSync(), new Command.RequestSwitchover("db", "frankfurt", "olena", T));
+        s = apply(s, expect(s, healthyObs(), ReasonCode.SWITCHOVER_STOP_WRITES, Command.RecordStep.class).command().orElseThrow());
+        // kyiv still writing: wait
+        expectNo(s, obs(5000).heard("witness", 10).heard("kyiv", 10, LocalRole.PRIMARY, 1, 9000, List.of("frankfurt"))
+                .heard("frankfurt", 10, LocalRole.STANDBY, 1, 8000, List.of()), ReasonCode.WAITING);
+        long v = s.version();
+        // kyiv fenced, but by a report made before it saw the stop-writes entry (a lease lost for a moment): wait
+        expectNo(s, obs(5000).heard("witness", 10).heard("kyiv", 10, LocalRole.FENCED, 1, 9000, List.of(), v - 1)
+                .heard("frankfurt", 10, LocalRole.STANDBY, 1, 9000, List.of()), ReasonCode.WAITING);
+        // kyiv stopped at 9000, frankfurt at 8000: wait
+        Obs stoppedBehind = obs(5000).heard("witness", 10).heard("kyiv", 10, LocalRole.FENCED, 1, 9000, List.of(), v)
+                .heard("frankfurt", 10, LocalRole.STANDBY, 1, 8000, List.of());
+        expectNo(s, stoppedBehind, ReasonCode.WAITING);
+        Obs caughtUp = obs(5000).heard("witness", 10).heard("kyiv", 10, LocalRole.FENCED, 1, 9000, List.of(), v)
+                .heard("frankfurt", 10, LocalRole.STANDBY, 1, 9000, List.of());
+        s = apply(s, expect(s, caughtUp, ReasonCode.SWITCHOVER_CAUGHT_UP, Command.RecordStep.class).command().orElseThrow());
+        Decision d = expect(s, caughtUp, ReasonCode.SWITCHOVER_PROMOTED, Command.Promote.class);
+        assertThat(d.command().orElseThrow()).isEqualTo(new Command.Promote("db", "frankfurt", 2, 1, T));
+        assertThat(d.transition()).contains(Fsm.SWITCHOVER_PROMOTED);
+    }
+
+    @Test
+    void switchoverAbortsWhenTheTargetFailsBeforePromotionAndTheOldPrimaryResumes() {
+        ClusterState s = apply(primaryKyivWithFrankfurtInSync(), new Command.RequestSwitchover("db", "frankfurt", "olena", T),
+                new Command.RecordStep(1, "stop-writes", "kyiv", "table", T), health("frankfurt", PeerHealth.FAILED));
+        Decision d = expect(s, obs(5000).heard("kyiv", 10).heard("witness", 10), ReasonCode.SWITCHOVER_ABORTED, Command.EndRunbook.class);
+        ClusterState after = s.apply(d.command().orElseThrow());
+        assertThat(after.stoppingWrites("db")).as("no switchover holds kyiv's writes any more").isEmpty();
+        assertThat(after.resource("db").orElseThrow().primary()).isEqualTo("kyiv");
+    }
+
     private static final Controller CONTROLLER = new Controller(SimTopologies.TWO_SYNC);
 
     private static Decision expect(ClusterState s, Obs o, ReasonCode code, Class<? extends Command> command) {
@@ -285,7 +325,13 @@ class ControllerTableTest {
         }
 
         Obs heard(String peer, long agoMs, LocalRole role, long epoch, long lsn, List<String> syncStandbys) {
-            return with(new Observation(peer, true, agoMs, new SiteReport(peer, false, Map.of("db", new ResourceReport(role, epoch, lsn, syncStandbys)))));
+            return heard(peer, agoMs, role, epoch, lsn, syncStandbys, 0);
+        }
+
+        /** A report made by an agent whose roles follow the cluster state of {@code knownVersion}. */
+        Obs heard(String peer, long agoMs, LocalRole role, long epoch, long lsn, List<String> syncStandbys, long knownVersion) {
+            return with(new Observation(peer, true, agoMs, new SiteReport(peer, false,
+                    Map.of("db", new ResourceReport(role, epoch, lsn, syncStandbys)), knownVersion)));
         }
 
         Observations build() {

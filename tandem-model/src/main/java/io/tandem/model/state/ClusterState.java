@@ -82,12 +82,13 @@ public record ClusterState(String cluster, long version, long configVersion, Str
             });
             case Command.StartRunbook s -> activeRunbook(s.resource()).isPresent() ? this : withRunbooks(add(runbooks,
                     new Runbook(s.id(), s.kind(), s.resource(), s.fromSite(), "", RunbookStatus.RUNNING, s.atMs(), 0, List.of())));
+            case Command.RequestSwitchover q -> requestSwitchover(q);
             case Command.RecordStep s -> mapRunbook(s.runbookId(), rb -> rb.withStep(
-                    new RunbookStep(s.step(), s.site(), resources.containsKey(rb.resource()) ? resources.get(rb.resource()).epoch() : 0, s.outcome(), s.atMs()),
+                    new RunbookStep(s.step(), s.site(), resources.containsKey(rb.resource()) ? resources.get(rb.resource()).epoch() : 0, s.outcome(), s.atMs(), version + 1),
                     s.step().equals("select-target") ? s.site() : rb.toSite()));
             case Command.Promote p -> promote(p);
             case Command.EndRunbook e -> mapRunbook(e.runbookId(), rb -> rb.ended(e.status(),
-                    new RunbookStep("end", rb.toSite(), resources.containsKey(rb.resource()) ? resources.get(rb.resource()).epoch() : 0, e.outcome(), e.atMs())));
+                    new RunbookStep("end", rb.toSite(), resources.containsKey(rb.resource()) ? resources.get(rb.resource()).epoch() : 0, e.outcome(), e.atMs(), version + 1)));
             case Command.Audit a -> new ClusterState(cluster, version + 1, configVersion, configDigest, peers, resources, runbooks,
                     tail(add(audit, new AuditEntry(a.atMs(), a.who(), a.action(), a.detail())), KEEP_AUDIT));
         };
@@ -109,6 +110,27 @@ public record ClusterState(String cluster, long version, long configVersion, Str
         return new ClusterState(cluster, version + 1, configVersion, configDigest, ps, rs, runbooks, audit);
     }
 
+    /** The kind of runbook a planned switchover opens. */
+    public static final String SWITCHOVER = "switchover";
+
+    private ClusterState requestSwitchover(Command.RequestSwitchover q) {
+        ResourceState r = resources.get(q.resource());
+        if (r == null || !r.hasPrimary() || activeRunbook(q.resource()).isPresent()) {
+            return this;
+        }
+        long id = nextRunbookId();
+        Runbook rb = new Runbook(id, SWITCHOVER, q.resource(), r.primary(), q.target(), RunbookStatus.RUNNING, q.atMs(), 0,
+                List.of(new RunbookStep("requested", q.target(), r.epoch(), "by " + q.who(), q.atMs(), version + 1)));
+        ClusterState withRb = withRunbooks(add(runbooks, rb));
+        return new ClusterState(cluster, withRb.version + 1, configVersion, configDigest, peers, resources, withRb.runbooks, tail(add(audit,
+                new AuditEntry(q.atMs(), q.who(), "switchover", q.resource() + " from " + r.primary() + " to " + q.target() + " (runbook #" + id + ")")), KEEP_AUDIT));
+    }
+
+    /** The switchover runbook of a resource that has told its primary to stop writing, and not yet promoted the target. */
+    public Optional<Runbook> stoppingWrites(String resource) {
+        return activeRunbook(resource).filter(rb -> rb.kind().equals(SWITCHOVER) && rb.done("stop-writes") && !rb.done("promote"));
+    }
+
     private ClusterState promote(Command.Promote p) {
         ResourceState r = resources.get(p.resource());
         if (r == null || r.epoch() != p.epoch() - 1 || health(p.site()) != PeerHealth.HEALTHY) {
@@ -120,7 +142,7 @@ public record ClusterState(String cluster, long version, long configVersion, Str
         Collections.sort(sync);
         ClusterState next = withResource(p.resource(), x -> x.promoted(p.site(), p.epoch(), sync));
         return p.runbookId() == 0 ? next : next.mapRunbook(p.runbookId(), rb -> rb.withStep(
-                new RunbookStep("promote", p.site(), p.epoch(), "promoted at epoch " + p.epoch(), p.atMs()), p.site()));
+                new RunbookStep("promote", p.site(), p.epoch(), "promoted at epoch " + p.epoch(), p.atMs(), version + 2), p.site()));
     }
 
     private ClusterState withResource(String name, java.util.function.UnaryOperator<ResourceState> f) {

@@ -15,6 +15,7 @@ import java.util.List;
         @JsonSubTypes.Type(value = Command.SetPeerHealth.class, name = "set-peer-health"),
         @JsonSubTypes.Type(value = Command.AddInSync.class, name = "add-in-sync"),
         @JsonSubTypes.Type(value = Command.StartRunbook.class, name = "start-runbook"),
+        @JsonSubTypes.Type(value = Command.RequestSwitchover.class, name = "request-switchover"),
         @JsonSubTypes.Type(value = Command.RecordStep.class, name = "record-step"),
         @JsonSubTypes.Type(value = Command.Promote.class, name = "promote"),
         @JsonSubTypes.Type(value = Command.EndRunbook.class, name = "end-runbook"),
@@ -36,6 +37,12 @@ public sealed interface Command {
     record AddInSync(String resource, String site, long epoch, long atMs) implements Command {}
 
     record StartRunbook(long id, String kind, String resource, String fromSite, long atMs) implements Command {}
+
+    /**
+     * An operator asks to move the primary of {@code resource} to {@code target}: opens a switchover runbook
+     * (unless one is running) and audits the request. The controller carries it out step by step.
+     */
+    record RequestSwitchover(String resource, String target, String who, long atMs) implements Command {}
 
     record RecordStep(long runbookId, String step, String site, String outcome, long atMs) implements Command {}
 

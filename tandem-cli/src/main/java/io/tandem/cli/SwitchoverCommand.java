@@ -1,0 +1,80 @@
+package io.tandem.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.tandem.agent.Json;
+import io.tandem.model.config.TandemConfig;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+@Command(name = "switchover", mixinStandardHelpOptions = true,
+        description = "Planned move of the primary to another site with no committed transaction lost: the old primary stops writes, "
+                + "the target catches up, then it is promoted. Needs an operator token (TANDEM_TOKEN or --token-file).")
+final class SwitchoverCommand implements Callable<Integer> {
+    @Option(names = {"-c", "--config"}, required = true, paramLabel = "FILE", description = "tandem.yaml")
+    Path config;
+
+    @Option(names = "--to", required = true, paramLabel = "SITE", description = "the site to become primary")
+    String to;
+
+    @Option(names = "--resource", paramLabel = "NAME", description = "the resource (default: the only one)")
+    String resource;
+
+    @Option(names = "--token-file", paramLabel = "FILE", description = "file holding the bearer token (default: the TANDEM_TOKEN environment variable)")
+    Path tokenFile;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+        var out = spec.commandLine().getOut();
+        var err = spec.commandLine().getErr();
+        TandemConfig cfg = Configs.load(config, err);
+        Optional<String> token = ApiClient.token(tokenFile);
+        if (token.isEmpty()) {
+            err.println("tandem switchover: no token: set TANDEM_TOKEN or pass --token-file (make one with 'tandem token')");
+            return Main.USAGE;
+        }
+        Map<String, String> req = new LinkedHashMap<>();
+        req.put("to", to);
+        if (resource != null) req.put("resource", resource);
+        StringBuilder tried = new StringBuilder();
+        Optional<ApiClient.Answer> a = ApiClient.post(cfg, "/v1/switchover", Json.MAPPER.writeValueAsString(req), token.get(), Duration.ofSeconds(40), tried);
+        if (a.isEmpty()) {
+            err.println("tandem switchover: no peer with a quorum took the request (" + tried + "); nothing was changed");
+            return Main.FAILED;
+        }
+        JsonNode body = Json.MAPPER.readTree(a.get().body());
+        JsonNode rb = body.path("runbook");
+        switch (a.get().status()) {
+            case 200 -> {
+                out.println("switchover #" + rb.path("id").asLong() + " of " + rb.path("resource").asText() + ": " + rb.path("fromSite").asText()
+                        + " -> " + rb.path("toSite").asText() + " succeeded");
+                rb.path("steps").forEach(s -> out.println("  " + String.format("%-12s", s.path("step").asText()) + s.path("outcome").asText()));
+                return Main.OK;
+            }
+            case 202 -> {
+                out.println("the switchover is still running; follow it with: tandem status --config " + config + " --watch");
+                return Main.OK;
+            }
+            case 409 -> {
+                err.println("tandem switchover: " + (rb.isMissingNode() ? ApiClient.error(a.get().body())
+                        : "#" + rb.path("id").asLong() + " " + rb.path("status").asText().toLowerCase() + ": "
+                        + rb.path("steps").get(rb.path("steps").size() - 1).path("outcome").asText()));
+                return Main.FAILED;
+            }
+            default -> {
+                err.println("tandem switchover: refused by " + a.get().peer() + " (HTTP " + a.get().status() + "): " + ApiClient.error(a.get().body()));
+                return Main.BAD_INPUT;
+            }
+        }
+    }
+}
