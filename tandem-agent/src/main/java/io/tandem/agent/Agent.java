@@ -118,7 +118,8 @@ public final class Agent implements AutoCloseable {
                     Map.of("/v1/cluster", a::clusterView, "/v1/local", a::localView, "/v1/audit", a::audit),
                     a.metrics::scrape,
                     Map.of("/v1/notes", new ApiServer.Post(io.tandem.model.config.Role.OPERATOR, a::note),
-                            "/v1/switchover", new ApiServer.Post(io.tandem.model.config.Role.OPERATOR, a::switchover)),
+                            "/v1/switchover", new ApiServer.Post(io.tandem.model.config.Role.OPERATOR, a::switchover),
+                            "/v1/failover", new ApiServer.Post(io.tandem.model.config.Role.OPERATOR, a::forceFailover)),
                     new Auth(config.users()), a.cloneStreams(),
                     java.util.Set.copyOf(config.peers().stream().map(PeerConfig::address).toList()),
                     Map.of("/v1/health/primary", a::healthPrimary, "/v1/health/replica", a::healthReplica));
@@ -467,6 +468,79 @@ public final class Agent implements AutoCloseable {
             return ApiServer.Reply.error(400, "'text' must be 1 to 1000 characters");
         }
         return mutate(user, "note", n.text());
+    }
+
+    record FailoverRequest(String resource, String to, boolean acceptDataLoss) {}
+
+    /**
+     * POST /v1/failover {"to": SITE[, "resource": R][, "acceptDataLoss": true]}: forces the failover of a resource whose
+     * primary the quorum declared failed. Refuses a target outside the in-sync set unless the loss is accepted, and says
+     * how much may be lost (the failed primary's last reported position minus the target's).
+     */
+    private ApiServer.Reply forceFailover(io.tandem.model.config.UserConfig user, String body) {
+        FailoverRequest q;
+        try {
+            q = Json.MAPPER.readValue(body, FailoverRequest.class);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            return ApiServer.Reply.error(400, "body must be JSON like {\"to\": \"frankfurt\", \"acceptDataLoss\": false}: " + e.getOriginalMessage());
+        }
+        String resource = q.resource() != null ? q.resource() : config.resources().size() == 1 ? config.resources().get(0).name() : "";
+        if (config.resource(resource).isEmpty()) {
+            return ApiServer.Reply.error(400, "name the resource: one of " + config.resources().stream().map(ResourceConfig::name).toList());
+        }
+        if (q.to() == null || config.peer(q.to()).filter(p -> !p.isWitness()).isEmpty()) {
+            return ApiServer.Reply.error(400, "'to' must name a site: one of " + config.sites().stream().map(PeerConfig::name).toList());
+        }
+        LeaderView v;
+        try {
+            RaftClientReply r = raft.status();
+            if (!r.isSuccess()) throw new IOException(String.valueOf(r.getException()));
+            v = Json.read(r.getMessage().getContent().toByteArray(), LeaderView.class);
+        } catch (IOException | RuntimeException e) {
+            return ApiServer.Reply.error(503, "no quorum reachable, nothing was changed: " + rootMessage(e));
+        }
+        var rs = v.state().resource(resource).orElseThrow();
+        if (!rs.hasPrimary() || v.state().health(rs.primary()) != io.tandem.model.state.PeerHealth.FAILED) {
+            return ApiServer.Reply.error(409, "the primary " + (rs.hasPrimary() ? rs.primary() : "(none)") + " of " + resource
+                    + " is not declared failed; for a planned move use 'tandem switchover'");
+        }
+        boolean inSync = rs.inSync().contains(q.to());
+        long primaryPos = position(v, rs.primary(), resource);
+        long targetPos = position(v, q.to(), resource);
+        String loss = "up to " + Math.max(0, primaryPos - targetPos) + " bytes of WAL (" + rs.primary() + " last reported position "
+                + primaryPos + ", " + q.to() + " is at " + targetPos + ")";
+        if (!inSync && !q.acceptDataLoss()) {
+            return ApiServer.Reply.error(409, q.to() + " is not in the in-sync set " + rs.inSync() + ": promoting it may lose " + loss
+                    + "; repeat with acceptDataLoss (tandem failover --accept-data-loss) to accept that");
+        }
+        try {
+            RaftClientReply r = raft.append(new Command.ForceFailover(resource, q.to(), q.acceptDataLoss(), user.name(), System.currentTimeMillis()));
+            if (!r.isSuccess()) return ApiServer.Reply.error(503, "the cluster did not accept the request: " + r.getException());
+        } catch (IOException e) {
+            return ApiServer.Reply.error(503, "no quorum reachable, nothing was changed: " + rootMessage(e));
+        }
+        LOG.warn("event=audit user={} action=forced-failover resource={} to={} accept_data_loss={}", user.name(), resource, q.to(), q.acceptDataLoss());
+        long end = System.nanoTime() + 30_000_000_000L;
+        while (System.nanoTime() < end) {
+            var now = sm.state().resource(resource).orElseThrow();
+            if (now.primary().equals(q.to()) && now.epoch() > rs.epoch()) {
+                return ApiServer.Reply.json(200, Map.of("primary", q.to(), "epoch", now.epoch(), "mayHaveLost", inSync ? "nothing (it was in sync)" : loss));
+            }
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        return ApiServer.Reply.json(202, Map.of("status", "recorded; the failover is not done yet, follow it with tandem status"));
+    }
+
+    private static long position(LeaderView v, String site, String resource) {
+        var o = v.observations().get(site);
+        if (o == null || o.report() == null) return 0;
+        var rep = o.report().resources().get(resource);
+        return rep == null ? 0 : rep.lsn();
     }
 
     record SwitchoverRequest(String resource, String to) {}

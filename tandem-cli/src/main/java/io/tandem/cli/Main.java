@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 @Command(name = "tandem", mixinStandardHelpOptions = true, version = "tandem 0.1.0",
         description = "Keeps a web service and its data alive when a whole site is lost.",
         subcommands = {DemoCommand.class, AgentCommand.class, WitnessCommand.class, StatusCommand.class,
-                ValidateCommand.class, FsmCommand.class, TokenCommand.class, NoteCommand.class, SwitchoverCommand.class, GatewayCommand.class, CommandLine.HelpCommand.class})
+                ValidateCommand.class, FsmCommand.class, TokenCommand.class, NoteCommand.class, SwitchoverCommand.class, FailoverCommand.class, GatewayCommand.class, CommandLine.HelpCommand.class})
 public final class Main {
     public static final int OK = 0;
     public static final int BAD_INPUT = 1;

@@ -182,6 +182,10 @@ public final class Controller {
         return out;
     }
 
+    boolean eligible(String site) {
+        return config.peer(site).map(PeerConfig::primaryEligible).orElse(false);
+    }
+
     TimingConfig timing() {
         return timing;
     }

@@ -50,7 +50,16 @@ final class FailoverRunbook {
                     ReasonCode.FAILOVER_FENCED_OLD, "failover #" + rb.id() + " of " + r.name() + ": " + outcome);
         }
         List<String> candidates = controller.candidates(state, rc, r, obs);
-        if (!rb.done(Controller.STEP_SELECT)) {
+        java.util.Optional<io.tandem.model.state.RunbookStep> forced = rb.steps().stream()
+                .filter(s -> s.step().equals(ClusterState.FORCED)).reduce((a, b) -> b);
+        if (forced.isPresent()) {
+            // an operator chose the target; out of sync only if they accepted the loss
+            String t = forced.get().site();
+            boolean ok = state.health(t) == PeerHealth.HEALTHY && controller.eligible(t) && r.members().contains(t)
+                    && (candidates.contains(t) || forced.get().outcome().contains(ClusterState.ACCEPT_DATA_LOSS));
+            candidates = ok ? List.of(t) : List.of();
+        }
+        if (!rb.done(Controller.STEP_SELECT) || forced.isPresent() && !rb.toSite().equals(forced.get().site())) {
             if (candidates.isEmpty()) {
                 return Decision.idle(ReasonCode.FAILOVER_BLOCKED, "failover #" + rb.id() + " of " + r.name()
                         + " is waiting: no healthy eligible site is in sync (in-sync set " + r.inSync() + ", mode " + rc.mode().name().toLowerCase()

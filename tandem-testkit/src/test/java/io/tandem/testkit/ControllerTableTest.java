@@ -238,6 +238,27 @@ class ControllerTableTest {
         assertThat(after.resource("db").orElseThrow().primary()).isEqualTo("kyiv");
     }
 
+    @Test
+    void forcedFailoverToAnOutOfSyncSitePromotesItOnlyWhenTheLossIsAccepted() {
+        // kyiv (primary) failed after frankfurt had dropped out of the in-sync set: the automatic failover is blocked
+        ClusterState s = apply(allHealthy(), promote("kyiv", 1), health("kyiv", PeerHealth.FAILED), start(), step("fence-old", "kyiv"));
+        Obs o = obs(5000).heard("witness", 10).heard("frankfurt", 10, LocalRole.STANDBY, 1, 4000, List.of());
+        expectNo(s, o, ReasonCode.FAILOVER_BLOCKED);
+        ClusterState refused = apply(s, new Command.ForceFailover("db", "frankfurt", false, "olena", T));
+        expectNo(refused, o, ReasonCode.FAILOVER_BLOCKED);
+        ClusterState accepted = apply(s, new Command.ForceFailover("db", "frankfurt", true, "olena", T));
+        ClusterState selected = apply(accepted, expect(accepted, o, ReasonCode.FAILOVER_SELECTED, Command.RecordStep.class).command().orElseThrow());
+        Decision d = expect(selected, o, ReasonCode.FAILOVER_PROMOTED, Command.Promote.class);
+        assertThat(d.command().orElseThrow()).isEqualTo(new Command.Promote("db", "frankfurt", 2, 1, T));
+        assertThat(accepted.audit()).anySatisfy(a -> assertThat(a.detail()).contains("accepting data loss"));
+    }
+
+    @Test
+    void forcedFailoverIsIgnoredWhileThePrimaryIsHealthy() {
+        ClusterState s = primaryKyivWithFrankfurtInSync();
+        assertThat(s.apply(new Command.ForceFailover("db", "frankfurt", true, "olena", T))).isSameAs(s);
+    }
+
     private static final Controller CONTROLLER = new Controller(SimTopologies.TWO_SYNC);
 
     private static Decision expect(ClusterState s, Obs o, ReasonCode code, Class<? extends Command> command) {

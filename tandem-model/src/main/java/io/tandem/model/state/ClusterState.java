@@ -83,6 +83,7 @@ public record ClusterState(String cluster, long version, long configVersion, Str
             case Command.StartRunbook s -> activeRunbook(s.resource()).isPresent() ? this : withRunbooks(add(runbooks,
                     new Runbook(s.id(), s.kind(), s.resource(), s.fromSite(), "", RunbookStatus.RUNNING, s.atMs(), 0, List.of())));
             case Command.RequestSwitchover q -> requestSwitchover(q);
+            case Command.ForceFailover f -> forceFailover(f);
             case Command.RecordStep s -> mapRunbook(s.runbookId(), rb -> rb.withStep(
                     new RunbookStep(s.step(), s.site(), resources.containsKey(rb.resource()) ? resources.get(rb.resource()).epoch() : 0, s.outcome(), s.atMs(), version + 1),
                     s.step().equals("select-target") ? s.site() : rb.toSite()));
@@ -124,6 +125,28 @@ public record ClusterState(String cluster, long version, long configVersion, Str
         ClusterState withRb = withRunbooks(add(runbooks, rb));
         return new ClusterState(cluster, withRb.version + 1, configVersion, configDigest, peers, resources, withRb.runbooks, tail(add(audit,
                 new AuditEntry(q.atMs(), q.who(), "switchover", q.resource() + " from " + r.primary() + " to " + q.target() + " (runbook #" + id + ")")), KEEP_AUDIT));
+    }
+
+    /** The step a forced failover records; its outcome says whether data loss was accepted. */
+    public static final String FORCED = "forced";
+    public static final String ACCEPT_DATA_LOSS = "data loss accepted";
+
+    private ClusterState forceFailover(Command.ForceFailover f) {
+        ResourceState r = resources.get(f.resource());
+        if (r == null || !r.hasPrimary() || health(r.primary()) != PeerHealth.FAILED) {
+            return this; // only a primary the quorum declared failed is failed over by force
+        }
+        Optional<Runbook> active = activeRunbook(f.resource());
+        if (active.isPresent() && !active.get().kind().equals("failover")) {
+            return this;
+        }
+        String outcome = "by " + f.who() + " to " + f.target() + (f.acceptDataLoss() ? "; " + ACCEPT_DATA_LOSS : "");
+        ClusterState opened = active.isPresent() ? this : withRunbooks(add(runbooks, new Runbook(nextRunbookId(), "failover", f.resource(),
+                r.primary(), "", RunbookStatus.RUNNING, f.atMs(), 0, List.of())));
+        long id = opened.activeRunbook(f.resource()).orElseThrow().id();
+        ClusterState stepped = opened.mapRunbook(id, rb -> rb.withStep(new RunbookStep(FORCED, f.target(), r.epoch(), outcome, f.atMs(), opened.version + 1), f.target()));
+        return new ClusterState(cluster, stepped.version + 1, configVersion, configDigest, peers, resources, stepped.runbooks, tail(add(audit,
+                new AuditEntry(f.atMs(), f.who(), "failover", f.resource() + " forced to " + f.target() + (f.acceptDataLoss() ? " accepting data loss" : ""))), KEEP_AUDIT));
     }
 
     /** The switchover runbook of a resource that has told its primary to stop writing, and not yet promoted the target. */

@@ -16,6 +16,7 @@ import java.util.List;
         @JsonSubTypes.Type(value = Command.AddInSync.class, name = "add-in-sync"),
         @JsonSubTypes.Type(value = Command.StartRunbook.class, name = "start-runbook"),
         @JsonSubTypes.Type(value = Command.RequestSwitchover.class, name = "request-switchover"),
+        @JsonSubTypes.Type(value = Command.ForceFailover.class, name = "force-failover"),
         @JsonSubTypes.Type(value = Command.RecordStep.class, name = "record-step"),
         @JsonSubTypes.Type(value = Command.Promote.class, name = "promote"),
         @JsonSubTypes.Type(value = Command.EndRunbook.class, name = "end-runbook"),
@@ -43,6 +44,12 @@ public sealed interface Command {
      * (unless one is running) and audits the request. The controller carries it out step by step.
      */
     record RequestSwitchover(String resource, String target, String who, long atMs) implements Command {}
+
+    /**
+     * An operator forces the failover of a resource whose primary the quorum declared failed, to {@code target},
+     * even when no site is in sync if {@code acceptDataLoss}: joins the running failover runbook (or opens one).
+     */
+    record ForceFailover(String resource, String target, boolean acceptDataLoss, String who, long atMs) implements Command {}
 
     record RecordStep(long runbookId, String step, String site, String outcome, long atMs) implements Command {}
 
