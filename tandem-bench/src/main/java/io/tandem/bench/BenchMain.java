@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 /** `./tandem bench ...`: whole-system benchmarks. They print figures; they are not tests and assert nothing. */
 @Command(name = "tandem bench", mixinStandardHelpOptions = true,
         description = "Benchmarks of the running system (not tests). Each prints one line per figure.",
-        subcommands = {ControlPlaneBench.class, CommandLine.HelpCommand.class})
+        subcommands = {ControlPlaneBench.class, GatewayBench.class, FailoverBench.class, CommandLine.HelpCommand.class})
 public final class BenchMain {
     private BenchMain() {}
 

@@ -1,0 +1,383 @@
+package io.tandem.bench;
+
+import com.sun.net.httpserver.HttpServer;
+import java.io.BufferedReader;
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.PrintWriter;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.Executors;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * The gateway side by side with HAProxy and nginx, using the peer scripts in ../shared/peers/proxy (wrk on
+ * loopback, one nginx backend with two listeners, the same CPU pinning for every system). Runs, in one go:
+ * the backend direct, HAProxy and nginx in HTTP and TCP mode, and our gateway in HTTP mode (a route for "/"
+ * to an active-active service over the two backend listeners) and in TCP mode (a TCP listener to the same
+ * service). The gateway is started by the peer runner itself ({@code SUT_CMD}), so it is pinned and its
+ * CPU is accounted exactly like the peers'.
+ *
+ * <p>No agents run, so this process serves the cluster state the gateway polls: a tiny {@code GET /v1/cluster}
+ * on each site's api address answering as a Raft leader that both sites are healthy (an active-active
+ * service routes to every serving site). The gateway polls it every poll_interval during the measurement,
+ * as in production.
+ */
+@Command(name = "gateway", mixinStandardHelpOptions = true,
+        description = "The gateway (HTTP and TCP mode) against HAProxy, nginx and the backend direct, with the peer scripts "
+                + "(wrk, 64 connections, 1 KiB and 64 KiB bodies); prints the scripts' lines, then ratios and the gateway's RSS.")
+final class GatewayBench implements Callable<Integer> {
+    private static final List<String> ALL = List.of("direct", "haproxy", "nginx", "haproxy-tcp", "nginx-tcp", "gateway", "gateway-tcp");
+    /** JVM flags of the gateway process (see README "Measured"); override with --gateway-jvm. */
+    static final String DEFAULT_JVM = "-Xms64m -Xmx128m -XX:MaxDirectMemorySize=96m -XX:+UseSerialGC -XX:ReservedCodeCacheSize=48m "
+            + "-XX:MaxMetaspaceSize=96m -Xss512k -Dio.netty.leakDetection.level=disabled -Dtandem.log.level=INFO";
+    private static final Pattern FIGURE = Pattern.compile("^(\\S.*?) (\\S+): ((?:\\S+=\\S+ ?)+)$");
+
+    @Option(names = "--home", paramLabel = "DIR", description = "the repository, whose tandem-cli/target runs the gateway (default: where this jar is)")
+    Path home;
+
+    @Option(names = "--peers", paramLabel = "DIR", description = "the peer scripts (default: ../shared/peers/proxy next to the repository)")
+    Path peers;
+
+    /** Each gateway figure right after the HAProxy one it is divided by, so that drift of a shared machine matters less. */
+    @Option(names = "--targets", split = ",", paramLabel = "T", description = "what to measure, in order (default: ${DEFAULT-VALUE})",
+            defaultValue = "direct,haproxy,gateway,nginx,haproxy-tcp,gateway-tcp,nginx-tcp")
+    List<String> targets;
+
+    @Option(names = "--duration", paramLabel = "S", description = "seconds per figure (wrk -d; the scripts' default 20 when not given)")
+    Integer duration;
+
+    @Option(names = "--gateway-jvm", paramLabel = "FLAGS", description = "JVM flags of the gateway process (default: ${DEFAULT-VALUE})",
+            defaultValue = DEFAULT_JVM)
+    String gatewayJvm;
+
+    @Option(names = "--admin-port", defaultValue = "28090", description = "the gateway's admin port (default: ${DEFAULT-VALUE})")
+    int adminPort;
+
+    @Option(names = "--spare-port", defaultValue = "28091", description = "the gateway's http_port in TCP mode, where only the TCP listener is measured (default: ${DEFAULT-VALUE})")
+    int sparePort;
+
+    @Option(names = "--rounds", defaultValue = "1", description = "times the whole sequence is run; ratios use each label's best round "
+            + "by requests/s (the least disturbed on a shared machine, as the peers' summarize.py) (default: ${DEFAULT-VALUE})")
+    int rounds;
+
+    @Option(names = "--keep", description = "keep the working folder (configs, runner logs with wrk's full output)")
+    boolean keep;
+
+    @Spec
+    CommandSpec spec;
+
+    private PrintWriter out;
+    private PrintWriter err;
+    private final Map<String, List<Map<String, String>>> figures = new LinkedHashMap<>();
+    private final Map<String, Long> peakRssKib = new LinkedHashMap<>();
+
+    @Override
+    public Integer call() throws Exception {
+        out = spec.commandLine().getOut();
+        err = spec.commandLine().getErr();
+        if (rounds < 1 || rounds > 20) {
+            err.println("tandem bench gateway: --rounds must be between 1 and 20");
+            return 2;
+        }
+        for (String t : targets) {
+            if (!ALL.contains(t)) {
+                err.println("tandem bench gateway: unknown target '" + t + "'; known: " + String.join(",", ALL));
+                return 2;
+            }
+        }
+        Path repo = home != null ? home.toAbsolutePath() : repoDir();
+        Path dir = peers != null ? peers : repo.resolve("../shared/peers/proxy").normalize();
+        if (!Files.isExecutable(dir.resolve("run.sh"))) {
+            err.println("tandem bench gateway: no peer scripts in " + dir + " (run.sh); give --peers DIR");
+            return 2;
+        }
+        List<String> missing = Stream.of("wrk", "haproxy", "nginx", "taskset", "ss", "curl").filter(c -> !onPath(c)).toList();
+        if (!missing.isEmpty()) {
+            err.println("tandem bench gateway: missing " + String.join(", ", missing) + "; install them with " + dir.resolve("install.sh") + " (Debian, root)");
+            return 2;
+        }
+        Path cliJar = repo.resolve("tandem-cli/target/tandem-cli.jar");
+        if (!Files.isRegularFile(cliJar)) {
+            err.println("tandem bench gateway: " + cliJar + " not built; run ./tandem --help once (it builds) or ./mvnw -pl tandem-cli -am package");
+            return 2;
+        }
+        Map<String, String> env = System.getenv();
+        int proxyPort = Integer.parseInt(env.getOrDefault("PROXY_PORT", "28080"));
+        int b1 = Integer.parseInt(env.getOrDefault("BACKEND1_PORT", "28081"));
+        int b2 = Integer.parseInt(env.getOrDefault("BACKEND2_PORT", "28082"));
+
+        Path work = Files.createTempDirectory("tandem-bench-gateway-");
+        List<HttpServer> cluster = new ArrayList<>();
+        try {
+            int apiPort = startFakeCluster(cluster);
+            String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+            String cp = cliJar + File.pathSeparator + repo.resolve("tandem-cli/target/lib") + File.separator + "*";
+            String jvm = gatewayJvm;
+            if (Runtime.version().feature() >= 24) jvm += " --sun-misc-unsafe-memory-access=allow --enable-native-access=ALL-UNNAMED";
+            if (Runtime.version().feature() >= 25 && gatewayJvm.equals(DEFAULT_JVM)) jvm += " -XX:+UseCompactObjectHeaders";
+            List<String> sequence = new ArrayList<>();
+            for (int round = 1; round <= rounds; round++) sequence.addAll(targets);
+            for (int i = 0; i < sequence.size(); i++) {
+                String t = sequence.get(i);
+                if (rounds > 1 && i % targets.size() == 0) log("round " + (i / targets.size() + 1) + "/" + rounds);
+                Map<String, String> extra = new LinkedHashMap<>();
+                Path pidFile = null;
+                String target = t;
+                if (t.startsWith("gateway")) {
+                    boolean tcp = t.equals("gateway-tcp");
+                    Path cfg = work.resolve(t + ".yaml");
+                    Files.writeString(cfg, config(apiPort, tcp ? sparePort : proxyPort, adminPort, tcp ? proxyPort : 0, b1, b2));
+                    pidFile = work.resolve(t + ".pid");
+                    // exec: the pid written is the JVM's, sampled for RSS; the runner ends the whole process group.
+                    extra.put("SUT_CMD", "echo $$ > '" + pidFile + "'; exec '" + java + "' " + jvm + " -Dtandem.peer=gateway -cp '" + cp
+                            + "' io.tandem.cli.Main gateway --config '" + cfg + "'");
+                    extra.put("NAME", t);
+                    target = "sut";
+                }
+                if (duration != null) extra.put("DURATION", Integer.toString(duration));
+                int rc = runTarget(dir, target, t, extra, pidFile, work.resolve(t + ".log"));
+                if (rc != 0) {
+                    err.println("tandem bench gateway: " + t + " failed (exit " + rc + "); last lines of " + work.resolve(t + ".log") + ":");
+                    tail(work.resolve(t + ".log"), 25);
+                    keep = true;
+                    return 1;
+                }
+            }
+            summary();
+            return 0;
+        } finally {
+            cluster.forEach(s -> s.stop(0));
+            if (keep) {
+                err.println("working folder kept: " + work);
+            } else {
+                deleteTree(work);
+            }
+        }
+    }
+
+    /** One runner (run.sh TARGET): its figure lines go to stdout as they come, everything else to a log. */
+    private int runTarget(Path dir, String target, String label, Map<String, String> extra, Path pidFile, Path log) throws Exception {
+        log("measuring " + label + " (" + dir.resolve("run.sh") + " " + target + "; full wrk output in the log)");
+        ProcessBuilder pb = new ProcessBuilder(dir.resolve("run.sh").toString(), target).redirectError(log.toFile());
+        pb.environment().putAll(extra);
+        Process p = pb.start();
+        RssSampler sampler = pidFile == null ? null : new RssSampler(pidFile);
+        if (sampler != null) sampler.start();
+        try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+            String line;
+            while ((line = r.readLine()) != null) {
+                out.println(line);
+                out.flush();
+                Matcher m = FIGURE.matcher(line.trim());
+                if (!line.startsWith("#") && m.matches()) {
+                    Map<String, String> kv = new LinkedHashMap<>();
+                    for (String pair : m.group(3).trim().split(" ")) {
+                        int eq = pair.indexOf('=');
+                        kv.put(pair.substring(0, eq), pair.substring(eq + 1));
+                    }
+                    figures.computeIfAbsent(m.group(1) + " " + m.group(2), k -> new ArrayList<>()).add(kv);
+                }
+            }
+        } finally {
+            int rc = p.waitFor();
+            if (sampler != null) {
+                sampler.interrupt();
+                sampler.join();
+                peakRssKib.merge(label, sampler.peakKib, Math::max);
+            }
+            if (rc != 0) return rc;
+        }
+        return 0;
+    }
+
+    /** Samples VmRSS of the process whose pid the SUT command wrote, every 100 ms, keeping the peak. */
+    private static final class RssSampler extends Thread {
+        private final Path pidFile;
+        volatile long peakKib;
+
+        RssSampler(Path pidFile) {
+            super("rss-sampler");
+            setDaemon(true);
+            this.pidFile = pidFile;
+        }
+
+        @Override
+        public void run() {
+            try {
+                while (!isInterrupted()) {
+                    try {
+                        if (Files.exists(pidFile)) {
+                            String pid = Files.readString(pidFile).trim();
+                            for (String l : Files.readAllLines(Path.of("/proc", pid, "status"))) {
+                                if (l.startsWith("VmRSS:")) {
+                                    long kib = Long.parseLong(l.replaceAll("[^0-9]", ""));
+                                    if (kib > peakKib) peakKib = kib;
+                                }
+                            }
+                        }
+                    } catch (IOException | RuntimeException e) {
+                        // not started yet, or already ended
+                    }
+                    Thread.sleep(100);
+                }
+            } catch (InterruptedException e) {
+                // done
+            }
+        }
+    }
+
+    private void summary() {
+        ratio("gateway", "haproxy");
+        ratio("gateway-tcp", "haproxy-tcp");
+        if (!peakRssKib.isEmpty()) {
+            long peak = peakRssKib.values().stream().mapToLong(Long::longValue).max().orElse(0);
+            StringBuilder s = new StringBuilder(String.format(Locale.ROOT, "gateway rss_mib=%.1f", peak / 1024.0));
+            peakRssKib.forEach((k, v) -> s.append(String.format(Locale.ROOT, " %s_peak_mib=%.1f", k.replace('-', '_'), v / 1024.0)));
+            out.println(s.append(" (peak VmRSS of the gateway JVM while its runner ran; target <= 256)"));
+        }
+        out.println("targets: rps ratio >= 1.00, p99_delta_ms <= 0.5, rss_mib <= 256 (one run on a shared 2-core machine: compare ratios, not absolute figures)");
+        out.flush();
+    }
+
+    private void ratio(String ours, String peer) {
+        for (String size : List.of("1KiB", "64KiB")) {
+            Map<String, String> a = best(figures.get(ours + " " + size));
+            Map<String, String> b = best(figures.get(peer + " " + size));
+            if (a == null || b == null) continue;
+            try {
+                double rps = Double.parseDouble(a.get("rps")) / Double.parseDouble(b.get("rps"));
+                double dp99 = Double.parseDouble(a.get("p99_ms")) - Double.parseDouble(b.get("p99_ms"));
+                String valid = "0".equals(a.get("sock_err")) && "0".equals(a.get("non2xx")) ? "" : " INVALID(sock_err/non2xx)";
+                out.println(String.format(Locale.ROOT, "ratio %s/%s %s: rps=%.2f p99_delta_ms=%+.3f proxy_cores=%s/%s other_cores=%s/%s%s%s", ours, peer,
+                        size, rps, dp99, a.get("proxy_cores"), b.get("proxy_cores"), a.get("other_cores"), b.get("other_cores"),
+                        rounds > 1 ? " (best of " + rounds + " rounds each)" : "", valid));
+            } catch (RuntimeException e) {
+                out.println("ratio " + ours + "/" + peer + " " + size + ": NA (" + e.getMessage() + ")");
+            }
+        }
+    }
+
+    /** The round with the most requests/s (the least disturbed one), or null. */
+    private static Map<String, String> best(List<Map<String, String>> runs) {
+        if (runs == null) return null;
+        Map<String, String> best = null;
+        for (Map<String, String> r : runs) {
+            try {
+                if (best == null || Double.parseDouble(r.get("rps")) > Double.parseDouble(best.get("rps"))) best = r;
+            } catch (RuntimeException e) {
+                // NA
+            }
+        }
+        return best;
+    }
+
+    /** The gateway's config: both backend listeners as one active-active service, "/" routed to it, or a TCP listener to it. */
+    static String config(int apiPort, int httpPort, int adminPort, int tcpPort, int backend1, int backend2) {
+        String tcp = tcpPort == 0 ? "" : """
+                  tcp_listeners:
+                    - {name: bench, port: %d, service: backend}
+                """.formatted(tcpPort);
+        return """
+                # written by ./tandem bench gateway; the cluster state is served by the bench (both sites healthy)
+                cluster: bench
+                sites:
+                  - {name: a, address: 127.0.1.1, raft_port: 28101, api_port: %d}
+                  - {name: b, address: 127.0.2.1, raft_port: 28201, api_port: %d}
+                gateway:
+                  listen_address: 127.0.0.1
+                  http_port: %d
+                  admin_port: %d
+                  access_log: false   # the peers log nothing per request either
+                  services:
+                    - name: backend
+                      mode: active-active
+                      instances:
+                        - {site: a, address: 127.0.0.1:%d}
+                        - {site: b, address: 127.0.0.1:%d}
+                  routes:
+                    - {host: "*", path_prefix: /, service: backend}
+                %s""".formatted(apiPort, apiPort, httpPort, adminPort, backend1, backend2, tcp);
+    }
+
+    /** Serves GET /v1/cluster on 127.0.1.1 and 127.0.2.1 (one port for both): a leader's answer with both sites healthy. */
+    private int startFakeCluster(List<HttpServer> servers) throws IOException {
+        byte[] body = ("{\"cluster\":\"bench\",\"leader\":\"a\",\"source\":\"leader\",\"resources\":[],\"sites\":["
+                + "{\"name\":\"a\",\"role\":\"standby\",\"health\":\"healthy\",\"fenced\":false},"
+                + "{\"name\":\"b\",\"role\":\"standby\",\"health\":\"healthy\",\"fenced\":false}]}").getBytes(StandardCharsets.UTF_8);
+        int port = 0;
+        for (String addr : List.of("127.0.1.1", "127.0.2.1")) {
+            HttpServer s = HttpServer.create(new InetSocketAddress(InetAddress.getByName(addr), port), 16);
+            s.setExecutor(Executors.newSingleThreadExecutor(r -> {
+                Thread th = new Thread(r, "fake-cluster");
+                th.setDaemon(true);
+                return th;
+            }));
+            s.createContext("/v1/cluster", ex -> {
+                ex.getResponseHeaders().set("Content-Type", "application/json");
+                ex.sendResponseHeaders(200, body.length);
+                ex.getResponseBody().write(body);
+                ex.close();
+            });
+            s.start();
+            servers.add(s);
+            port = s.getAddress().getPort();
+        }
+        return port;
+    }
+
+    private static Path repoDir() throws URISyntaxException {
+        // tandem-bench/target/tandem-bench.jar (or target/classes) -> the repository
+        Path p = Path.of(GatewayBench.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toAbsolutePath();
+        return p.getParent().getParent().getParent();
+    }
+
+    private static boolean onPath(String cmd) {
+        for (String d : System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(File.pathSeparator)) {
+            if (Files.isExecutable(Path.of(d, cmd))) return true;
+        }
+        return Files.isExecutable(Path.of("/usr/sbin", cmd));
+    }
+
+    private void tail(Path f, int n) {
+        try {
+            List<String> lines = Files.readAllLines(f);
+            lines.subList(Math.max(0, lines.size() - n), lines.size()).forEach(err::println);
+        } catch (IOException e) {
+            err.println("(cannot read " + f + ": " + e.getMessage() + ")");
+        }
+        err.flush();
+    }
+
+    private void log(String msg) {
+        err.println("[" + LocalTime.now().format(DateTimeFormatter.ofPattern("HH:mm:ss")) + "] " + msg);
+        err.flush();
+    }
+
+    private static void deleteTree(Path p) throws IOException {
+        if (!Files.exists(p)) return;
+        try (Stream<Path> s = Files.walk(p)) {
+            for (Path x : s.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(x);
+        }
+    }
+}
