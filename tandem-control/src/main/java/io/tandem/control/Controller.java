@@ -116,7 +116,29 @@ public final class Controller {
                         site + " caught up with " + r.primary() + " on " + r.name() + " at epoch " + r.epoch() + "; added to the in-sync set"));
             }
         }
-        return Optional.empty();
+        return failback(state, rc, r, now);
+    }
+
+    /**
+     * failback: auto moves the primary back to the highest-priority eligible site once it is an in-sync standby
+     * and nothing has changed for timing.failback_after: a planned switchover, so no committed write is lost.
+     */
+    private Optional<Decision> failback(ClusterState state, ResourceConfig rc, ResourceState r, long now) {
+        if (rc.failback() != io.tandem.model.config.Failback.AUTO) return Optional.empty();
+        Optional<PeerConfig> preferred = r.members().stream().map(s -> config.peer(s).orElseThrow()).filter(PeerConfig::primaryEligible)
+                .max(Comparator.comparingInt(PeerConfig::priority).thenComparing(PeerConfig::name, Comparator.reverseOrder()));
+        if (preferred.isEmpty() || preferred.get().name().equals(r.primary())
+                || preferred.get().priority() <= config.peer(r.primary()).map(PeerConfig::priority).orElse(0)) {
+            return Optional.empty();
+        }
+        String site = preferred.get().name();
+        boolean ready = state.memberState(r.name(), site) == MemberState.SYNC_STANDBY || rc.mode() == ReplicationMode.ASYNC
+                && state.memberState(r.name(), site) == MemberState.CATCHING_UP;
+        long lastChange = state.runbooks().stream().filter(rb -> rb.resource().equals(r.name())).mapToLong(Runbook::endedMs).max().orElse(0);
+        if (!ready || now - lastChange < timing.failbackAfter().toMillis()) return Optional.empty();
+        return Optional.of(Decision.of(new Command.RequestSwitchover(r.name(), site, "failback", now), null, ReasonCode.FAILBACK,
+                "failback of " + r.name() + " to " + site + " (priority " + preferred.get().priority() + "), in sync for "
+                        + (now - lastChange) / 1000 + " s since the last change"));
     }
 
     private Optional<Decision> bootstrap(ClusterState state, ResourceConfig rc, ResourceState r, Observations obs, long now) {

@@ -17,6 +17,7 @@ public final class SimTopologies {
               fence_after: 1s
               election_timeout_min: 300ms
               election_timeout_max: 600ms
+              failback_after: 2s
             """;
 
     private static final String TWO_SITES = """
@@ -67,6 +68,7 @@ public final class SimTopologies {
               - name: db
                 kind: postgres
                 mode: sync
+                failback: auto
               - name: files
                 kind: store
                 mode: MODE

@@ -259,6 +259,22 @@ class ControllerTableTest {
         assertThat(s.apply(new Command.ForceFailover("db", "frankfurt", true, "olena", T))).isSameAs(s);
     }
 
+    @Test
+    void autoFailbackMovesThePrimaryBackToThePreferredSiteOnlyAfterItHasBeenInSyncForFailbackAfter() {
+        // three-sync: db has failback: auto and failback_after 2s; kyiv (priority 100) is back in sync under frankfurt
+        Controller c = new Controller(SimTopologies.THREE_SYNC);
+        ClusterState s = apply(formed(c), health("kyiv", PeerHealth.HEALTHY), health("frankfurt", PeerHealth.HEALTHY),
+                health("warsaw", PeerHealth.HEALTHY), health("witness", PeerHealth.HEALTHY), promote("frankfurt", 1),
+                new Command.Promote("files", "kyiv", 1, 0, T),
+                new Command.AddInSync("db", "kyiv", 1, T), new Command.AddInSync("db", "warsaw", 1, T),
+                new Command.StartRunbook(1, "failover", "db", "kyiv", T - 1000), new Command.EndRunbook(1, RunbookStatus.SUCCEEDED, "table", T - 1000));
+        Observations o = obs(5000).heard("kyiv", 10).heard("frankfurt", 10).heard("warsaw", 10).heard("witness", 10).build();
+        assertThat(c.decide(s, o, T).command()).as("1 s after the last change: not yet").isEmpty();
+        Decision d = c.decide(s, o, T + 1500);
+        assertThat(d.reason().code()).isEqualTo(ReasonCode.FAILBACK);
+        assertThat(d.command().orElseThrow()).isEqualTo(new Command.RequestSwitchover("db", "kyiv", "failback", T + 1500));
+    }
+
     private static final Controller CONTROLLER = new Controller(SimTopologies.TWO_SYNC);
 
     private static Decision expect(ClusterState s, Obs o, ReasonCode code, Class<? extends Command> command) {

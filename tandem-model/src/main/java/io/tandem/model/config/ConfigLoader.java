@@ -114,7 +114,7 @@ public final class ConfigLoader {
         TimingConfig timing = top.section("timing").map(t -> {
             int before = problems.size();
             TimingConfig tc = new TimingConfig(t.get(ConfigKeys.HEARTBEAT), t.get(ConfigKeys.FAIL_AFTER), t.get(ConfigKeys.FENCE_AFTER),
-                    t.get(ConfigKeys.ELECTION_MIN), t.get(ConfigKeys.ELECTION_MAX));
+                    t.get(ConfigKeys.ELECTION_MIN), t.get(ConfigKeys.ELECTION_MAX), t.get(ConfigKeys.FAILBACK_AFTER));
             // A value that did not parse stands in as its default; comparing against it would report rules the user did not break.
             if (problems.size() == before) {
                 checkTiming(tc, t, problems);
