@@ -89,8 +89,29 @@ final class PostgresDriver implements ResourceDriver {
         this.worker = Executors.newSingleThreadExecutor(daemon("tandem-pg-" + resource.name()));
         this.prober = Executors.newSingleThreadScheduledExecutor(daemon("tandem-pg-probe-" + resource.name()));
         prober.scheduleWithFixedDelay(this::probe, 250, 250, TimeUnit.MILLISECONDS);
+        startWatchdog(opts.dataDir());
         LOG.info("event=pg-driver site={} resource={} data={} port={} binaries=\"{}\"", this.site, resource.name(), opts.dataDir(),
                 resource.port(), server.binaries().describe());
+    }
+
+    /**
+     * PostgreSQL outlives its agent (pg_ctl daemonizes it), so an agent killed alone would leave a primary taking
+     * writes that no lease fences any more. A small shell process, not a child of this JVM's lifetime, watches the
+     * agent and stops PostgreSQL at once (SIGQUIT: immediate shutdown) within 100 ms of the agent's death.
+     */
+    private void startWatchdog(Path dataDir) {
+        long agent = ProcessHandle.current().pid();
+        Path pidFile = dataDir.resolve("postmaster.pid");
+        // alive = /proc entry present and not a zombie (a killed agent stays a zombie until its parent reaps it)
+        String script = "while [ -r /proc/" + agent + "/status ] && ! grep -q '^State:[[:space:]]*Z' /proc/" + agent + "/status; do sleep 0.1; done; "
+                + "P=$(head -1 '" + pidFile + "' 2>/dev/null); "
+                + "[ -n \"$P\" ] && [ \"$(cat /proc/$P/comm 2>/dev/null)\" = postgres ] && kill -QUIT \"$P\"";
+        try {
+            new ProcessBuilder("sh", "-c", script).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        } catch (IOException e) {
+            LOG.warn("event=pg-watchdog-failed site={} resource={} error=\"{}\" msg=\"if this agent dies, its PostgreSQL keeps running\"",
+                    site, resource.name(), e.getMessage());
+        }
     }
 
     @Override

@@ -229,8 +229,17 @@ public final class LocalCluster implements AutoCloseable {
     /** PostgreSQL servers of this cluster that are still running (their postmaster.pid files name live postgres processes). */
     public java.util.List<Long> postgresProcessesAlive() {
         return java.util.stream.Stream.of(KYIV, FRANKFURT).map(this::postmasterPid).flatMap(Optional::stream)
-                .filter(pid -> ProcessHandle.of(pid).map(h -> h.isAlive() && h.info().command().map(c -> c.endsWith("postgres")).orElse(true))
+                .filter(pid -> ProcessHandle.of(pid).map(h -> h.isAlive() && !zombie(pid) && h.info().command().map(c -> c.endsWith("postgres")).orElse(true))
                         .orElse(false)).toList();
+    }
+
+    /** An exited process its parent has not reaped yet (a daemonized postmaster's parent is init, which may be slow). */
+    private static boolean zombie(long pid) {
+        try {
+            return Files.readAllLines(Path.of("/proc", Long.toString(pid), "status")).stream().anyMatch(l -> l.startsWith("State:") && l.contains("Z"));
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
     }
 
     private Optional<Long> postmasterPid(String site) {

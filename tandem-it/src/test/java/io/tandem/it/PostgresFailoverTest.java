@@ -138,6 +138,32 @@ class PostgresFailoverTest {
         await("kyiv follows frankfurt").atMost(Duration.ofSeconds(60)).pollInterval(POLL).until(() -> serving(KYIV, "STANDBY"));
     }
 
+    @Test
+    void anAgentKilledAloneTakesItsPostgresqlDownWithItBeforeAnotherSiteIsPromoted() throws Exception {
+        start(false);
+        long epoch = probe.awaitSteady();
+        long t0 = System.nanoTime();
+        cluster.kill(KYIV); // the agent only: its PostgreSQL would otherwise go on taking writes
+        // (the postmaster's exit is seen by trying to use it: its parent is init, which may reap it late)
+        await("kyiv's PostgreSQL refuses connections").atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(20))
+                .until(() -> !accepts(cluster.jdbcUrl(KYIV)));
+        long stoppedMs = (System.nanoTime() - t0) / 1_000_000;
+        System.out.printf("agent killed alone: its PostgreSQL stopped after %d ms (fence_after %d ms)%n", stoppedMs,
+                cluster.config().timing().fenceAfter().toMillis());
+        assertThat(stoppedMs).isLessThan(cluster.config().timing().fenceAfter().toMillis());
+        await("frankfurt promoted").atMost(Duration.ofSeconds(15)).pollInterval(POLL)
+                .until(() -> cluster.primary("db").equals(FRANKFURT) && cluster.epoch("db") == epoch + 1);
+    }
+
+    private boolean accepts(String url) {
+        try (Connection c = Writer.connect(url, cluster.pgUser()); Statement s = c.createStatement()) {
+            s.execute("SELECT 1");
+            return true;
+        } catch (SQLException e) {
+            return false;
+        }
+    }
+
     private int httpStatus(String site, String path) throws Exception {
         var http = java.net.http.HttpClient.newHttpClient();
         var req = java.net.http.HttpRequest.newBuilder(java.net.URI.create(cluster.peer(site).apiUrl() + path)).timeout(Duration.ofSeconds(5)).build();
