@@ -8,7 +8,6 @@ import io.tandem.model.config.TandemConfig;
 import io.tandem.postgres.BinariesSpec;
 import io.tandem.postgres.Cloner;
 import io.tandem.postgres.FenceMode;
-import io.tandem.postgres.Lsn;
 import io.tandem.postgres.PgException;
 import io.tandem.postgres.PgOptions;
 import io.tandem.postgres.PgServer;
@@ -86,8 +85,8 @@ final class PostgresDriver implements ResourceDriver {
                 java.util.Map.of(), java.time.Duration.ofSeconds(60));
         this.server = PgServer.create(opts);
         this.roleFile = dir.resolve(ROLE_FILE);
-        this.worker = Executors.newSingleThreadExecutor(daemon("tandem-pg-" + resource.name()));
-        this.prober = Executors.newSingleThreadScheduledExecutor(daemon("tandem-pg-probe-" + resource.name()));
+        this.worker = Executors.newSingleThreadExecutor(Agent.daemon("tandem-pg-" + resource.name()));
+        this.prober = Executors.newSingleThreadScheduledExecutor(Agent.daemon("tandem-pg-probe-" + resource.name()));
         prober.scheduleWithFixedDelay(this::probe, 250, 250, TimeUnit.MILLISECONDS);
         startWatchdog(opts.dataDir());
         LOG.info("event=pg-driver site={} resource={} data={} port={} binaries=\"{}\"", this.site, resource.name(), opts.dataDir(),
@@ -363,15 +362,4 @@ final class PostgresDriver implements ResourceDriver {
         }
     }
 
-    private static java.util.concurrent.ThreadFactory daemon(String name) {
-        return r -> {
-            Thread t = new Thread(r, name);
-            t.setDaemon(true);
-            return t;
-        };
-    }
-
-    static String lsn(long v) {
-        return new Lsn(v).toString();
-    }
 }

@@ -3,13 +3,13 @@ package io.tandem.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.tandem.agent.Json;
 import io.tandem.model.config.TandemConfig;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -18,8 +18,8 @@ import picocli.CommandLine.Spec;
         description = "Forced failover to a site, for a primary site the quorum declared failed and that is gone for good. "
                 + "Refuses a target outside the in-sync set (saying how much may be lost) unless --accept-data-loss. Needs an operator token.")
 final class FailoverCommand implements Callable<Integer> {
-    @Option(names = {"-c", "--config"}, required = true, paramLabel = "FILE", description = "tandem.yaml")
-    Path config;
+    @Mixin
+    OperatorOptions options;
 
     @Option(names = "--to", required = true, paramLabel = "SITE", description = "the site to become primary")
     String to;
@@ -30,9 +30,6 @@ final class FailoverCommand implements Callable<Integer> {
     @Option(names = "--accept-data-loss", description = "promote a target that is not in sync; commits it lacks are lost")
     boolean acceptDataLoss;
 
-    @Option(names = "--token-file", paramLabel = "FILE", description = "file holding the bearer token (default: the TANDEM_TOKEN environment variable)")
-    Path tokenFile;
-
     @Spec
     CommandSpec spec;
 
@@ -40,8 +37,8 @@ final class FailoverCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         var out = spec.commandLine().getOut();
         var err = spec.commandLine().getErr();
-        TandemConfig cfg = Configs.load(config, err);
-        Optional<String> token = ApiClient.token(tokenFile);
+        TandemConfig cfg = Configs.load(options.config, err);
+        Optional<String> token = options.token();
         if (token.isEmpty()) {
             err.println("tandem failover: no token: set TANDEM_TOKEN or pass --token-file (make one with 'tandem token')");
             return Main.USAGE;
@@ -63,7 +60,7 @@ final class FailoverCommand implements Callable<Integer> {
                 yield Main.OK;
             }
             case 202 -> {
-                out.println("recorded; the failover is not done yet: tandem status --config " + config + " --watch");
+                out.println("recorded; the failover is not done yet: tandem status --config " + options.config + " --watch");
                 yield Main.OK;
             }
             default -> {

@@ -1,13 +1,13 @@
 package io.tandem.cli;
 
 import io.tandem.model.config.TandemConfig;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -16,11 +16,8 @@ import picocli.CommandLine.Spec;
 @Command(name = "note", mixinStandardHelpOptions = true,
         description = "Write an operator's note into the replicated audit log (needs an operator token: TANDEM_TOKEN or --token-file).")
 final class NoteCommand implements Callable<Integer> {
-    @Option(names = {"-c", "--config"}, required = true, paramLabel = "FILE", description = "tandem.yaml")
-    Path config;
-
-    @Option(names = "--token-file", paramLabel = "FILE", description = "file holding the bearer token (default: the TANDEM_TOKEN environment variable)")
-    Path tokenFile;
+    @Mixin
+    OperatorOptions options;
 
     @Parameters(arity = "1..*", paramLabel = "TEXT", description = "the note")
     List<String> words;
@@ -32,8 +29,8 @@ final class NoteCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         var out = spec.commandLine().getOut();
         var err = spec.commandLine().getErr();
-        TandemConfig cfg = Configs.load(config, err);
-        Optional<String> token = ApiClient.token(tokenFile);
+        TandemConfig cfg = Configs.load(options.config, err);
+        Optional<String> token = options.token();
         if (token.isEmpty()) {
             err.println("tandem note: no token: set TANDEM_TOKEN or pass --token-file (make one with 'tandem token')");
             return Main.USAGE;

@@ -3,13 +3,13 @@ package io.tandem.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.tandem.agent.Json;
 import io.tandem.model.config.TandemConfig;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -18,17 +18,14 @@ import picocli.CommandLine.Spec;
         description = "Planned move of the primary to another site with no committed transaction lost: the old primary stops writes, "
                 + "the target catches up, then it is promoted. Needs an operator token (TANDEM_TOKEN or --token-file).")
 final class SwitchoverCommand implements Callable<Integer> {
-    @Option(names = {"-c", "--config"}, required = true, paramLabel = "FILE", description = "tandem.yaml")
-    Path config;
+    @Mixin
+    OperatorOptions options;
 
     @Option(names = "--to", required = true, paramLabel = "SITE", description = "the site to become primary")
     String to;
 
     @Option(names = "--resource", paramLabel = "NAME", description = "the resource (default: the only one)")
     String resource;
-
-    @Option(names = "--token-file", paramLabel = "FILE", description = "file holding the bearer token (default: the TANDEM_TOKEN environment variable)")
-    Path tokenFile;
 
     @Spec
     CommandSpec spec;
@@ -37,8 +34,8 @@ final class SwitchoverCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         var out = spec.commandLine().getOut();
         var err = spec.commandLine().getErr();
-        TandemConfig cfg = Configs.load(config, err);
-        Optional<String> token = ApiClient.token(tokenFile);
+        TandemConfig cfg = Configs.load(options.config, err);
+        Optional<String> token = options.token();
         if (token.isEmpty()) {
             err.println("tandem switchover: no token: set TANDEM_TOKEN or pass --token-file (make one with 'tandem token')");
             return Main.USAGE;
@@ -62,7 +59,7 @@ final class SwitchoverCommand implements Callable<Integer> {
                 return Main.OK;
             }
             case 202 -> {
-                out.println("the switchover is still running; follow it with: tandem status --config " + config + " --watch");
+                out.println("the switchover is still running; follow it with: tandem status --config " + options.config + " --watch");
                 return Main.OK;
             }
             case 409 -> {
