@@ -11,7 +11,7 @@ import java.util.Optional;
  * stale answer (from a peer cut off from the quorum) can never move a route to a demoted primary, and a
  * gateway cut off from every agent keeps its last table.
  */
-record ClusterSnapshot(Map<String, Primary> primaries, Map<String, SiteState> sites, String leader, long answers) {
+record ClusterSnapshot(Map<String, Primary> primaries, Map<String, SiteState> sites, String leader, long answers, java.util.Set<String> switching) {
 
     record Primary(String site, long epoch) {}
 
@@ -21,18 +21,26 @@ record ClusterSnapshot(Map<String, Primary> primaries, Map<String, SiteState> si
         }
     }
 
-    /** One answer to GET /v1/cluster. {@code fromLeader}: source was "leader". */
-    record Answer(boolean fromLeader, String leader, List<Resource> resources, Map<String, SiteState> sites) {}
+    /**
+     * One answer to GET /v1/cluster. {@code fromLeader}: source was "leader". {@code switching}: resources whose planned
+     * switchover has stopped writes at the old primary and not yet ended (the gateway holds their requests).
+     */
+    record Answer(boolean fromLeader, String leader, List<Resource> resources, Map<String, SiteState> sites, java.util.Set<String> switching) {
+        Answer(boolean fromLeader, String leader, List<Resource> resources, Map<String, SiteState> sites) {
+            this(fromLeader, leader, resources, sites, java.util.Set.of());
+        }
+    }
 
     record Resource(String name, String primary, long epoch) {}
 
     static ClusterSnapshot empty() {
-        return new ClusterSnapshot(Map.of(), Map.of(), "", 0);
+        return new ClusterSnapshot(Map.of(), Map.of(), "", 0, java.util.Set.of());
     }
 
     ClusterSnapshot {
         primaries = Map.copyOf(primaries);
         sites = Map.copyOf(sites);
+        switching = java.util.Set.copyOf(switching);
     }
 
     Optional<Primary> primary(String resource) {
@@ -56,11 +64,12 @@ record ClusterSnapshot(Map<String, Primary> primaries, Map<String, SiteState> si
         }
         Map<String, SiteState> s = a.fromLeader() ? a.sites() : sites;
         String l = a.fromLeader() ? a.leader() : leader;
-        return new ClusterSnapshot(p, s, l, answers + 1);
+        java.util.Set<String> sw = a.fromLeader() ? a.switching() : switching;
+        return new ClusterSnapshot(p, s, l, answers + 1, sw);
     }
 
     /** Same routing-relevant content (ignores the answer count). */
     boolean sameRouting(ClusterSnapshot o) {
-        return primaries.equals(o.primaries) && sites.equals(o.sites);
+        return primaries.equals(o.primaries) && sites.equals(o.sites) && switching.equals(o.switching);
     }
 }

@@ -123,7 +123,19 @@ final class ClusterWatcher implements AutoCloseable {
         for (JsonNode s : root.path("sites")) {
             sites.put(s.path("name").asText(""), new ClusterSnapshot.SiteState(s.path("health").asText("unknown"), s.path("fenced").asBoolean(false)));
         }
-        return new ClusterSnapshot.Answer(fromLeader, root.path("leader").asText(""), resources, sites);
+        java.util.Set<String> switching = new java.util.HashSet<>();
+        for (JsonNode rb : root.path("runbooks")) {
+            if (!rb.path("kind").asText("").equals("switchover") || !rb.path("status").asText("").equalsIgnoreCase("running")) continue;
+            boolean stopping = false;
+            boolean promoted = false;
+            for (JsonNode st : rb.path("steps")) {
+                stopping |= st.path("step").asText("").equals("stop-writes");
+                promoted |= st.path("step").asText("").equals("promote");
+            }
+            // hold from the moment writes stop until the runbook ends (after the promotion the route moves first)
+            if (stopping || promoted) switching.add(rb.path("resource").asText(""));
+        }
+        return new ClusterSnapshot.Answer(fromLeader, root.path("leader").asText(""), resources, sites, switching);
     }
 
     @Override

@@ -44,7 +44,10 @@ public final class Gateway implements AutoCloseable {
         this.gw = config.gateway();
         this.router = new Router(gw, metrics);
         this.hold = new HoldGate(gw.holdMax(), gw.holdQueue());
-        this.watcher = new ClusterWatcher(config.peers(), gw.pollInterval(), gw.pollTimeout(), router::update);
+        this.watcher = new ClusterWatcher(config.peers(), gw.pollInterval(), gw.pollTimeout(), s -> {
+            router.update(s);
+            followSwitchover(s);
+        });
         this.workers = transport.group(Runtime.getRuntime().availableProcessors(), "tandem-gateway");
         this.admin = transport.group(1, "tandem-gateway-admin");
     }
@@ -117,6 +120,27 @@ public final class Gateway implements AutoCloseable {
 
     public InetSocketAddress adminAddress() {
         return (InetSocketAddress) listeners.get(listeners.size() - 1).localAddress();
+    }
+
+    private boolean clusterHold;
+
+    /**
+     * A planned switchover of a resource an active-passive service follows: hold new requests from the moment
+     * writes stop at the old primary until the runbook ends, then release them to the new primary (the route has
+     * moved by then: {@link Router#update} ran first on the same snapshot).
+     */
+    private synchronized void followSwitchover(ClusterSnapshot s) {
+        boolean want = gw.services().stream().anyMatch(svc -> !svc.resource().isEmpty() && s.switching().contains(svc.resource()));
+        if (want && !clusterHold) {
+            clusterHold = true;
+            hold.hold();
+            log.info("event=hold reason=switchover resources={}", s.switching());
+        } else if (!want && clusterHold) {
+            clusterHold = false;
+            int n = hold.waiting();
+            hold.release();
+            log.info("event=release reason=switchover-ended released={}", n);
+        }
     }
 
     /** New requests and connections wait (up to hold_max) until {@link #release()}. */

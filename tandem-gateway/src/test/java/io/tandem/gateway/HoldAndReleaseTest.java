@@ -32,6 +32,33 @@ class HoldAndReleaseTest {
         await().atMost(Duration.ofSeconds(5)).until(() -> fx.get("/").body().startsWith("kyiv"));
     }
 
+    /** Adds the runbooks array to both fake clusters' current answer. */
+    private void runbooks(String json) {
+        for (FakeCluster c : List.of(fx.clusterKyiv, fx.clusterFrankfurt)) {
+            String b = c.body.get();
+            c.body.set(b.substring(0, b.lastIndexOf('}')) + ",\"runbooks\":" + json + "}");
+        }
+    }
+
+    @Test
+    void aSwitchoverInTheClusterStateHoldsRequestsUntilItEndsThenTheyReachTheNewPrimary() throws Exception {
+        start("hold_max: 10s");
+        fx.primary("kyiv", 1, "kyiv=healthy", "frankfurt=healthy");
+        runbooks("[{\"id\":1,\"kind\":\"switchover\",\"resource\":\"db\",\"status\":\"RUNNING\",\"steps\":[{\"step\":\"requested\"},{\"step\":\"stop-writes\"}]}]");
+        await("the gateway holds").atMost(Duration.ofSeconds(5)).until(() -> fx.admin("GET", "/v1/gateway").body().contains("\"held\" : true"));
+        java.util.concurrent.CompletableFuture<HttpResponse<String>> held = fx.client.sendAsync(
+                HttpRequest.newBuilder(fx.uri("/write")).timeout(Duration.ofSeconds(15)).POST(HttpRequest.BodyPublishers.ofString("x")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        Thread.sleep(300); // bounded look at something that must not happen yet: the held request is not answered
+        assertThat(held).isNotDone();
+        fx.primary("frankfurt", 2, "kyiv=healthy", "frankfurt=healthy");
+        runbooks("[{\"id\":1,\"kind\":\"switchover\",\"resource\":\"db\",\"status\":\"SUCCEEDED\",\"steps\":[{\"step\":\"stop-writes\"},{\"step\":\"promote\"},{\"step\":\"end\"}]}]");
+        HttpResponse<String> r = held.get(10, java.util.concurrent.TimeUnit.SECONDS);
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(r.body()).startsWith("frankfurt");
+        assertThat(fx.admin("GET", "/v1/gateway").body()).contains("\"held\" : false");
+    }
+
     @Test
     void concurrentClientsSeeZeroFailuresWhileThePrimaryMovesDuringAHold() throws Exception {
         start("hold_max: 10s");
