@@ -28,7 +28,8 @@ final class GatewayMetrics {
     /** Meters of one route (or of "none" for requests no route matched). */
     final class RouteMeters {
         private final String route;
-        private final Map<Integer, Counter> byStatus = new ConcurrentHashMap<>();
+        /** Index status - 100 (100-599); filled lazily, racing fills register the same meter. */
+        private final java.util.concurrent.atomic.AtomicReferenceArray<Counter> byStatus = new java.util.concurrent.atomic.AtomicReferenceArray<>(500);
         private final Timer latency;
 
         RouteMeters(String route) {
@@ -38,8 +39,14 @@ final class GatewayMetrics {
         }
 
         void record(int status, long nanos) {
-            byStatus.computeIfAbsent(status, s -> Counter.builder("tandem.gateway.requests").description("HTTP requests by route and status")
-                    .tag("route", route).tag("status", Integer.toString(s)).register(registry)).increment();
+            int i = status >= 100 && status < 600 ? status - 100 : -1;
+            Counter c = i < 0 ? null : byStatus.get(i);
+            if (c == null) {
+                c = Counter.builder("tandem.gateway.requests").description("HTTP requests by route and status")
+                        .tag("route", route).tag("status", Integer.toString(status)).register(registry);
+                if (i >= 0) byStatus.set(i, c);
+            }
+            c.increment();
             latency.record(nanos, TimeUnit.NANOSECONDS);
         }
     }

@@ -53,8 +53,18 @@ final class HttpFrontend extends ChannelInboundHandlerAdapter {
 
     private final ProxyContext cx;
     private final HttpCodecs.ResponseEncoder encoder = new HttpCodecs.ResponseEncoder();
+    private final Runnable onTimerTask = this::onTimerTask;
     private ChannelHandlerContext ctx;
-    private ScheduledFuture<?> timer;
+    private String clientIp;
+    /** A request read while the previous one's response was still coming (HTTP pipelining). */
+    private Object pipelined;
+    // One timer per connection, re-armed by moving its deadline: arming and disarming per request only write
+    // these fields; the scheduled task (at most one) re-schedules itself when the deadline moved later.
+    private Timer timerKind;
+    private long timerDeadline;
+    private long timerGen;
+    private ScheduledFuture<?> timerTask;
+    private long timerTaskAt;
     private boolean awaitingHeaders = true;
     private boolean sawBytes;
     /** Bumped when a request ends, so late callbacks (a connect, a hold release) of an earlier one do nothing. */
@@ -97,7 +107,7 @@ final class HttpFrontend extends ChannelInboundHandlerAdapter {
             @Override
             protected void initChannel(Channel ch) {
                 HttpDecoderConfig dc = new HttpDecoderConfig().setMaxHeaderSize(64 * 1024).setMaxChunkSize(MAX_CHUNK);
-                ch.pipeline().addLast(new HttpClientCodec(dc, false, false), new IdleStateHandler(0, 0, idleMillis, TimeUnit.MILLISECONDS),
+                ch.pipeline().addLast(new HttpClientCodec(dc, false, false), new IdleStateHandler(idleMillis, 0, 0, TimeUnit.MILLISECONDS),
                         new UpstreamHandler(u));
             }
         };
@@ -127,16 +137,37 @@ final class HttpFrontend extends ChannelInboundHandlerAdapter {
     }
 
     private void arm(Timer kind, long nanos) {
-        if (timer != null) timer.cancel(false);
-        long gen = generation;
-        timer = ctx.executor().schedule(() -> onTimer(kind, gen), nanos, TimeUnit.NANOSECONDS);
+        long now = System.nanoTime();
+        timerKind = kind;
+        timerDeadline = now + nanos;
+        timerGen = generation;
+        if (timerTask == null || timerTaskAt - timerDeadline > 0) {
+            if (timerTask != null) timerTask.cancel(false);
+            schedule(now, nanos);
+        }
+    }
+
+    private void schedule(long now, long delayNanos) {
+        timerTaskAt = now + delayNanos;
+        timerTask = ctx.executor().schedule(onTimerTask, delayNanos, TimeUnit.NANOSECONDS);
     }
 
     private void disarm() {
-        if (timer != null) {
-            timer.cancel(false);
-            timer = null;
+        timerKind = null;
+    }
+
+    private void onTimerTask() {
+        timerTask = null;
+        Timer kind = timerKind;
+        if (kind == null || !ctx.channel().isActive()) return;
+        long now = System.nanoTime();
+        long left = timerDeadline - now;
+        if (left > 0) {
+            schedule(now, left);
+            return;
         }
+        timerKind = null;
+        onTimer(kind, timerGen);
     }
 
     private void onTimer(Timer kind, long gen) {
@@ -154,6 +185,19 @@ final class HttpFrontend extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (request != null && requestDone && !closing) {
+            // The next request, pipelined while this one's response is still coming: it waits here, and the
+            // socket is read no further (the flow control handler keeps what was already decoded) until then.
+            // Reading stays on otherwise, so a keep-alive exchange never changes the socket's interest set.
+            if (pipelined != null) {
+                ReferenceCountUtil.release(msg);
+                ctx.close(); // cannot happen: reading stopped with the first one
+                return;
+            }
+            pipelined = msg;
+            ctx.channel().config().setAutoRead(false);
+            return;
+        }
         if (msg instanceof HttpRequest req) {
             if (!onRequest(req)) {
                 ReferenceCountUtil.release(msg);
@@ -192,7 +236,8 @@ final class HttpFrontend extends ChannelInboundHandlerAdapter {
             reject(statusFor(dr.cause()), message(dr.cause()), false);
             return false;
         }
-        java.util.List<String> te = req.headers().getAll(HttpHeaderNames.TRANSFER_ENCODING);
+        java.util.List<String> te = req.headers().contains(HttpHeaderNames.TRANSFER_ENCODING)
+                ? req.headers().getAll(HttpHeaderNames.TRANSFER_ENCODING) : java.util.List.of();
         if (!te.isEmpty() && (te.size() > 1 || !te.get(0).trim().equalsIgnoreCase("chunked"))) {
             reject(HttpResponseStatus.BAD_REQUEST, "unsupported Transfer-Encoding", false);
             return false;
@@ -205,7 +250,6 @@ final class HttpFrontend extends ChannelInboundHandlerAdapter {
             }
             expectContinue = true;
         }
-        ctx.channel().config().setAutoRead(false);
         route = cx.router().match(req.headers().get(HttpHeaderNames.HOST), req.uri());
         if (route == null) {
             reject(HttpResponseStatus.NOT_FOUND, "no route for this host and path", false);
@@ -213,17 +257,26 @@ final class HttpFrontend extends ChannelInboundHandlerAdapter {
         }
         ProxyHeaders.toUpstream(req, clientIp());
         long gen = generation;
-        switch (cx.hold().admit(ctx.executor(), () -> { if (gen == generation && !closing) dispatch(); },
+        if (!cx.hold().held()) {
+            dispatch(); // no hold: the common case, without the two callbacks below
+        } else switch (cx.hold().admit(ctx.executor(), () -> { if (gen == generation && !closing) dispatch(); },
                 () -> { if (gen == generation) reject(HttpResponseStatus.SERVICE_UNAVAILABLE, "held longer than hold_max", true); })) {
             case PASS -> dispatch();
             case WAITING -> { }
             case REFUSED -> reject(HttpResponseStatus.SERVICE_UNAVAILABLE, "too many requests held (hold_queue)", true);
         }
+        // Body chunks wait (in the flow control handler) until an upstream is attached. A pooled connection
+        // was attached just now, so reading goes on without touching the socket's interest set.
+        if (upChannel == null && !closing && request != null) ctx.channel().config().setAutoRead(false);
         return true;
     }
 
     private String clientIp() {
-        return ((InetSocketAddress) ctx.channel().remoteAddress()).getAddress().getHostAddress();
+        String ip = clientIp;
+        if (ip == null) {
+            ip = clientIp = ((InetSocketAddress) ctx.channel().remoteAddress()).getAddress().getHostAddress();
+        }
+        return ip;
     }
 
     private void onContent(HttpContent c) {
@@ -240,8 +293,7 @@ final class HttpFrontend extends ChannelInboundHandlerAdapter {
         }
         if (c.content().isReadable()) bodyForwarded = true;
         if (c instanceof LastHttpContent) {
-            requestDone = true;
-            ctx.channel().config().setAutoRead(false); // the next request waits for this response
+            requestDone = true; // a next request read meanwhile waits in 'pipelined' for this response
             upChannel.writeAndFlush(c);
             flushUpstream = false;
             if (!responseStarted) arm(Timer.UPSTREAM, cx.upstreamTimeoutNanos());
@@ -358,11 +410,11 @@ final class HttpFrontend extends ChannelInboundHandlerAdapter {
             interim = true; // the gateway already answered 100-continue; drop the upstream's
             return;
         }
-        if (timer != null) disarm();
+        disarm();
         responseStarted = true;
         status = r.status().code();
         upstreamReusable = HttpUtil.isKeepAlive(r);
-        boolean chunked = HttpUtil.isTransferEncodingChunked(r);
+        boolean chunked = r.headers().contains(HttpHeaderNames.TRANSFER_ENCODING) && HttpUtil.isTransferEncodingChunked(r);
         boolean framed = chunked || HttpUtil.isContentLengthSet(r) || encoder.head || status == 204 || status == 304;
         if (!requestDone || (http10 && chunked) || (!framed && (http10 || !keepAlive))) {
             keepAlive = false; // the body ends when the connection does, or the client's request body is still unread
@@ -412,12 +464,26 @@ final class HttpFrontend extends ChannelInboundHandlerAdapter {
         }
         endRequest();
         if (!keepAlive) {
+            releasePipelined();
             written.addListener(ChannelFutureListener.CLOSE);
         } else {
             awaitingHeaders = true;
             arm(Timer.IDLE, cx.idleTimeoutNanos());
-            ctx.channel().config().setAutoRead(true);
+            Object next = pipelined;
+            if (next != null) {
+                pipelined = null;
+                channelRead(ctx, next); // turns reading back on once it has an upstream
+                if (request == null && !closing) ctx.channel().config().setAutoRead(true);
+            } else {
+                ctx.channel().config().setAutoRead(true);
+            }
         }
+    }
+
+    private void releasePipelined() {
+        Object p = pipelined;
+        pipelined = null;
+        if (p != null) ReferenceCountUtil.release(p);
     }
 
     private void endRequest() {
@@ -486,6 +552,11 @@ final class HttpFrontend extends ChannelInboundHandlerAdapter {
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         disarm();
+        if (timerTask != null) {
+            timerTask.cancel(false);
+            timerTask = null;
+        }
+        releasePipelined();
         closing = true;
         generation++;
         closeUpstream();

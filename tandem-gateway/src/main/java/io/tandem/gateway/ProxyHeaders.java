@@ -16,6 +16,9 @@ final class ProxyHeaders {
     static final AsciiString X_FORWARDED_HOST = AsciiString.cached("x-forwarded-host");
     static final AsciiString PROXY_CONNECTION = AsciiString.cached("proxy-connection");
     static final String VIA = "1.1 tandem";
+    private static final AsciiString VIA_11 = AsciiString.cached(VIA);
+    private static final AsciiString VIA_10 = AsciiString.cached("1.0 tandem");
+    private static final AsciiString PROTO_HTTP = AsciiString.cached("http");
 
     private ProxyHeaders() {}
 
@@ -25,7 +28,7 @@ final class ProxyHeaders {
      */
     static void toUpstream(HttpRequest req, String clientIp) {
         HttpHeaders h = req.headers();
-        boolean chunked = h.containsValue(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED, true);
+        boolean chunked = chunked(h);
         removeHopByHop(h);
         if (chunked) {
             h.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
@@ -34,7 +37,7 @@ final class ProxyHeaders {
         String host = h.get(HttpHeaderNames.HOST);
         String xff = h.get(X_FORWARDED_FOR);
         h.set(X_FORWARDED_FOR, xff == null ? clientIp : xff + ", " + clientIp);
-        h.set(X_FORWARDED_PROTO, "http");
+        h.set(X_FORWARDED_PROTO, PROTO_HTTP);
         if (host != null) {
             h.set(X_FORWARDED_HOST, host);
         }
@@ -45,7 +48,7 @@ final class ProxyHeaders {
     /** Prepares an upstream's response for the client. */
     static void toClient(HttpResponse resp, boolean clientKeepAlive) {
         HttpHeaders h = resp.headers();
-        boolean chunked = h.containsValue(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED, true);
+        boolean chunked = chunked(h);
         removeHopByHop(h);
         if (chunked) {
             h.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
@@ -58,20 +61,31 @@ final class ProxyHeaders {
 
     private static void appendVia(HttpHeaders h, HttpVersion from) {
         String via = h.get(HttpHeaderNames.VIA);
-        String mine = from.majorVersion() == 1 && from.minorVersion() == 0 ? "1.0 tandem" : VIA;
-        h.set(HttpHeaderNames.VIA, via == null ? mine : via + ", " + mine);
+        AsciiString mine = from.majorVersion() == 1 && from.minorVersion() == 0 ? VIA_10 : VIA_11;
+        if (via == null) {
+            h.set(HttpHeaderNames.VIA, mine);
+        } else {
+            h.set(HttpHeaderNames.VIA, via + ", " + mine);
+        }
+    }
+
+    /** Transfer-Encoding with chunked in it; the value scan (an iterator per call) only when the header is there at all. */
+    private static boolean chunked(HttpHeaders h) {
+        return h.contains(HttpHeaderNames.TRANSFER_ENCODING) && h.containsValue(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED, true);
     }
 
     /** RFC 9110 7.6.1: Connection and the headers it names are for one hop only. Transfer-Encoding is re-framed by the codecs. */
     private static void removeHopByHop(HttpHeaders h) {
-        List<String> named = h.getAll(HttpHeaderNames.CONNECTION);
-        for (String value : named) {
-            for (String name : value.split(",")) {
-                String n = name.trim();
-                if (!n.isEmpty()) h.remove(n);
+        if (h.contains(HttpHeaderNames.CONNECTION)) {
+            List<String> named = h.getAll(HttpHeaderNames.CONNECTION);
+            for (String value : named) {
+                for (String name : value.split(",")) {
+                    String n = name.trim();
+                    if (!n.isEmpty()) h.remove(n);
+                }
             }
+            h.remove(HttpHeaderNames.CONNECTION);
         }
-        h.remove(HttpHeaderNames.CONNECTION);
         h.remove(HttpHeaderNames.KEEP_ALIVE);
         h.remove(PROXY_CONNECTION);
         h.remove(HttpHeaderNames.TE);

@@ -86,8 +86,8 @@ final class TcpProxy {
                 client.pipeline().remove(this);
                 client.closeFuture().addListener(x -> up.close());
                 cx.router().trackTcp(new Router.TcpConnection(client, u));
-                client.read();
-                up.read();
+                client.config().setAutoRead(true);
+                up.config().setAutoRead(true);
             });
         }
 
@@ -103,11 +103,15 @@ final class TcpProxy {
     }
 
     /**
-     * Copies what one side reads to the other. Both channels have auto-read off: the next read is asked for
-     * only once the write of the previous one is flushed, so a slow reader slows the writer (no buffering).
+     * Copies what one side reads to the other, flushing once per read batch. Both sides read with auto-read
+     * on while the other side is writable; as soon as the other side's outbound buffer passes its high-water
+     * mark, this side stops reading (within the read loop), and resumes when that buffer drained below the
+     * low-water mark. So a slow reader slows the writer and at most a high-water mark plus one read is
+     * buffered per direction, without an interest-set change or a listener per read as long as both keep up.
      */
     private static final class Relay extends ChannelInboundHandlerAdapter {
         private final Channel peer;
+        private boolean pendingFlush;
 
         Relay(Channel peer) {
             this.peer = peer;
@@ -115,14 +119,31 @@ final class TcpProxy {
 
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
-            peer.writeAndFlush(msg).addListener((ChannelFutureListener) f -> {
-                if (f.isSuccess()) {
-                    ctx.channel().read();
-                } else {
-                    f.channel().close();
-                    ctx.close();
-                }
-            });
+            peer.write(msg, peer.voidPromise());
+            pendingFlush = true;
+            if (!peer.isWritable()) {
+                peer.flush();
+                pendingFlush = false;
+                if (!peer.isWritable()) ctx.channel().config().setAutoRead(false);
+            }
+        }
+
+        @Override
+        public void channelReadComplete(ChannelHandlerContext ctx) {
+            if (pendingFlush) {
+                pendingFlush = false;
+                peer.flush();
+            }
+            ctx.fireChannelReadComplete();
+        }
+
+        /** This side drained: the peer, which writes to it, may read again. */
+        @Override
+        public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+            if (ctx.channel().isWritable()) {
+                peer.config().setAutoRead(true);
+            }
+            ctx.fireChannelWritabilityChanged();
         }
 
         @Override
