@@ -1,6 +1,7 @@
 package io.tandem.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.tandem.cli.CommitRecorder;
 import io.tandem.cli.LocalCluster;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -27,7 +28,7 @@ import java.util.function.Supplier;
 
 /**
  * Tandem's side of {@code tandem bench failover}: two sites with real PostgreSQL, the witness and the gateway
- * ({@link LocalCluster} with PostgreSQL); a {@link BenchWriter} commits through the gateway's PostgreSQL listener.
+ * ({@link LocalCluster} with PostgreSQL); a {@link CommitRecorder} commits through the gateway's PostgreSQL listener.
  * A failover run kills the primary site (agent and PostgreSQL, SIGKILL) and restarts it afterwards, so the
  * killed site alternates; a switchover run asks the agents for a planned switchover to the standby.
  */
@@ -70,7 +71,7 @@ final class TandemHaScenario implements AutoCloseable {
             long t = System.nanoTime();
             c.startAll();
             Steady st = s.awaitSteady(FIRST_STEADY_MS);
-            BenchWriter.createTable(c.jdbcUrl(st.primary()), c.pgUser());
+            CommitRecorder.createTable(c.jdbcUrl(st.primary()), c.pgUser());
             s.progress("tandem: cluster up in %d ms, %s primary, %s in sync (PostgreSQL logs and agents in %s)",
                     (System.nanoTime() - t) / 1_000_000, st.primary(), st.standby(), c.logDir());
             return s;
@@ -107,7 +108,7 @@ final class TandemHaScenario implements AutoCloseable {
     Failover failover(int run) throws Exception {
         Steady st = awaitSteady(STEADY_MS);
         long base = run * 10_000_000L;
-        try (BenchWriter w = new BenchWriter(cluster.gatewayJdbcUrl(), cluster.pgUser(), base, WRITER_MAX_MS).start()) {
+        try (CommitRecorder w = new CommitRecorder(cluster.gatewayJdbcUrl(), cluster.pgUser(), base, WRITER_MAX_MS).start()) {
             warmUp(w);
             long t0 = System.nanoTime();
             cluster.killSite(st.primary());
@@ -119,7 +120,7 @@ final class TandemHaScenario implements AutoCloseable {
             Thread.sleep(TAIL_MS);
             w.close();
             long rto = w.recoveryMillisAfter(t0);
-            List<Long> lost = w.missingFrom(BenchWriter.idsOn(cluster.jdbcUrl(st.standby()), cluster.pgUser(), base, w.lastId()));
+            List<Long> lost = w.missingFrom(CommitRecorder.idsOn(cluster.jdbcUrl(st.standby()), cluster.pgUser(), base, w.lastId()));
             long failed = w.failuresSince(t0);
             progress("tandem: failover %d: killed %s (agent + PostgreSQL), %s promoted; rto_ms=%d rpo_rows=%d acked=%d client_errors=%d",
                     run, st.primary(), st.standby(), rto, lost.size(), w.acked().size(), failed);
@@ -157,7 +158,7 @@ final class TandemHaScenario implements AutoCloseable {
     Switchover switchover(int run) throws Exception {
         Steady st = awaitSteady(STEADY_MS);
         long base = (100 + run) * 10_000_000L;
-        try (BenchWriter w = new BenchWriter(cluster.gatewayJdbcUrl(), cluster.pgUser(), base, WRITER_MAX_MS).start()) {
+        try (CommitRecorder w = new CommitRecorder(cluster.gatewayJdbcUrl(), cluster.pgUser(), base, WRITER_MAX_MS).start()) {
             warmUp(w);
             long t0 = System.nanoTime();
             String body = "{\"resource\":\"" + DB + "\",\"to\":\"" + st.standby() + "\"}";
@@ -181,7 +182,7 @@ final class TandemHaScenario implements AutoCloseable {
             w.close();
             long pause = w.longestPauseMillisAfter(t0);
             String now = cluster.primary(DB, LocalCluster.WITNESS, st.standby(), st.primary());
-            List<Long> lost = w.missingFrom(BenchWriter.idsOn(cluster.jdbcUrl(now.isEmpty() ? st.standby() : now), cluster.pgUser(), base, w.lastId()));
+            List<Long> lost = w.missingFrom(CommitRecorder.idsOn(cluster.jdbcUrl(now.isEmpty() ? st.standby() : now), cluster.pgUser(), base, w.lastId()));
             Switchover s = new Switchover(st.primary(), st.standby(), pause, w.failuresSince(t0), lost.size(), requestMs, error);
             progress("tandem: switchover %d: %s -> %s: pause_ms=%d failed=%d rpo_rows=%d request_ms=%d%s", run, s.from(), s.to(), s.pauseMs(),
                     s.failed(), s.lostRows(), s.requestMs(), error.isEmpty() ? "" : " ERROR " + error);
@@ -205,7 +206,7 @@ final class TandemHaScenario implements AutoCloseable {
 
     // ------------------------------------------------------------------ helpers
 
-    private void warmUp(BenchWriter w) throws InterruptedException {
+    private void warmUp(CommitRecorder w) throws InterruptedException {
         long started = System.nanoTime();
         until(() -> "commit through the gateway (last client error: " + w.lastError() + ")", 30_000, () -> w.ackedSince(started) > 0);
         Thread.sleep(WARMUP_MS);
@@ -255,7 +256,7 @@ final class TandemHaScenario implements AutoCloseable {
         }
         if (!serving(p, "PRIMARY")) return Optional.of(p + "'s PostgreSQL not serving as primary yet");
         if (!serving(s, "STANDBY")) return Optional.of(s + "'s PostgreSQL not serving as standby yet");
-        try (Connection c = BenchWriter.connect(cluster.jdbcUrl(p), cluster.pgUser()); Statement q = c.createStatement();
+        try (Connection c = CommitRecorder.connect(cluster.jdbcUrl(p), cluster.pgUser()); Statement q = c.createStatement();
              ResultSet rs = q.executeQuery("SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming' AND sync_state IN ('sync', 'quorum')")) {
             if (!rs.next() || rs.getLong(1) < 1) return Optional.of(s + " not streaming as a synchronous standby of " + p);
         } catch (SQLException e) {

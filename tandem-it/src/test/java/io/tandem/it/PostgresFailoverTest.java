@@ -8,14 +8,13 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.tandem.cli.LinkFaults;
+import io.tandem.cli.CommitRecorder;
 import io.tandem.cli.LocalCluster;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
@@ -46,7 +45,7 @@ class PostgresFailoverTest {
         probe.awaitSteady();
         await("kyiv's PostgreSQL serves as primary and frankfurt's streams").atMost(Duration.ofSeconds(60)).pollInterval(POLL)
                 .until(() -> serving(KYIV, "PRIMARY") && serving(FRANKFURT, "STANDBY"));
-        Writer.createTable(cluster.jdbcUrl(KYIV), cluster.pgUser());
+        CommitRecorder.createTable(cluster.jdbcUrl(KYIV), cluster.pgUser());
     }
 
     private boolean serving(String site, String role) {
@@ -63,16 +62,11 @@ class PostgresFailoverTest {
     }
 
     private Set<Long> idsOn(String site) throws SQLException {
-        Set<Long> ids = new HashSet<>();
-        try (Connection c = Writer.connect(cluster.jdbcUrl(site), cluster.pgUser()); Statement s = c.createStatement();
-             ResultSet rs = s.executeQuery("SELECT id FROM acked")) {
-            while (rs.next()) ids.add(rs.getLong(1));
-        }
-        return ids;
+        return CommitRecorder.idsOn(cluster.jdbcUrl(site), cluster.pgUser(), 0, Long.MAX_VALUE);
     }
 
-    private static List<Long> missing(List<Writer.Ack> acked, Set<Long> present) {
-        return acked.stream().map(Writer.Ack::id).filter(id -> !present.contains(id)).toList();
+    private static List<Long> missing(List<CommitRecorder.Ack> acked, Set<Long> present) {
+        return acked.stream().map(CommitRecorder.Ack::id).filter(id -> !present.contains(id)).toList();
     }
 
     @Test
@@ -80,7 +74,7 @@ class PostgresFailoverTest {
         start(false);
         long epoch = probe.awaitSteady();
         // through the gateway's PostgreSQL listener: the client never changes its address
-        try (Writer w = new Writer(cluster::gatewayJdbcUrl, cluster.pgUser(), WRITER_MAX_MS).start()) {
+        try (CommitRecorder w = new CommitRecorder(cluster::gatewayJdbcUrl, cluster.pgUser(), 1, WRITER_MAX_MS).start()) {
             await("commits flow").atMost(Duration.ofSeconds(20)).until(() -> w.acked().size() > 200);
             long t0 = System.nanoTime();
             cluster.killSite(KYIV);
@@ -114,7 +108,7 @@ class PostgresFailoverTest {
     void switchoverUnderLoadLosesNoCommitAndPausesWritesBriefly() throws Exception {
         start(false);
         long epoch = probe.awaitSteady();
-        try (Writer w = new Writer(cluster::gatewayJdbcUrl, cluster.pgUser(), WRITER_MAX_MS).start()) {
+        try (CommitRecorder w = new CommitRecorder(cluster::gatewayJdbcUrl, cluster.pgUser(), 1, WRITER_MAX_MS).start()) {
             await("commits flow").atMost(Duration.ofSeconds(20)).until(() -> w.acked().size() > 200);
             long t0 = System.nanoTime();
             io.tandem.cli.Main.run("switchover", "--config", cluster.configFile().toString(), "--to", FRANKFURT,
@@ -156,7 +150,7 @@ class PostgresFailoverTest {
     }
 
     private boolean accepts(String url) {
-        try (Connection c = Writer.connect(url, cluster.pgUser()); Statement s = c.createStatement()) {
+        try (Connection c = CommitRecorder.connect(url, cluster.pgUser()); Statement s = c.createStatement()) {
             s.execute("SELECT 1");
             return true;
         } catch (SQLException e) {
@@ -173,7 +167,7 @@ class PostgresFailoverTest {
     @Test
     void losingTheSyncStandbyStallsWritesOnlyUntilItLeavesTheInSyncSet() throws Exception {
         start(false);
-        try (Writer w = new Writer(() -> cluster.jdbcUrl(KYIV), cluster.pgUser(), WRITER_MAX_MS).start()) {
+        try (CommitRecorder w = new CommitRecorder(() -> cluster.jdbcUrl(KYIV), cluster.pgUser(), 1, WRITER_MAX_MS).start()) {
             await("commits flow").atMost(Duration.ofSeconds(20)).until(() -> w.acked().size() > 200);
             long t0 = System.nanoTime();
             cluster.killSite(FRANKFURT);
@@ -197,13 +191,13 @@ class PostgresFailoverTest {
     void primaryCutOffFromTheQuorumStopsAcceptingWritesWithinFenceAfter() throws Exception {
         assumeTrue(LinkFaults.availability().available(), LinkFaults.availability().reason());
         start(true);
-        try (Writer w = new Writer(() -> cluster.jdbcUrl(KYIV), cluster.pgUser(), WRITER_MAX_MS).start()) {
+        try (CommitRecorder w = new CommitRecorder(() -> cluster.jdbcUrl(KYIV), cluster.pgUser(), 1, WRITER_MAX_MS).start()) {
             await("commits flow").atMost(Duration.ofSeconds(20)).until(() -> w.acked().size() > 200);
             long t0 = System.nanoTime();
             cluster.cut(KYIV);
             await("frankfurt promoted").atMost(Duration.ofSeconds(15)).pollInterval(POLL).until(() -> cluster.primary("db", FRANKFURT).equals(FRANKFURT));
             w.close();
-            long lastAckMs = w.acked().stream().mapToLong(Writer.Ack::atNanos).max().orElse(t0) - t0;
+            long lastAckMs = w.acked().stream().mapToLong(CommitRecorder.Ack::atNanos).max().orElse(t0) - t0;
             long fenceAfter = cluster.config().timing().fenceAfter().toMillis();
             System.out.printf("cut kyiv: last commit acknowledged by kyiv %d ms after the cut (fence_after %d ms)%n", lastAckMs / 1_000_000, fenceAfter);
             assertThat(lastAckMs / 1_000_000).isLessThan(fenceAfter + 500);

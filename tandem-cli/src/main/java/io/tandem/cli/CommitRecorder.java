@@ -1,4 +1,4 @@
-package io.tandem.bench;
+package io.tandem.cli;
 
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -14,18 +14,18 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * The benchmark's client: one connection, autocommit, one INSERT of an increasing id per transaction, as
+ * A client for failover tests and benchmarks: one connection, autocommit, one INSERT of an increasing id per transaction, as
  * fast as it can, through one fixed address (the gateway's: the normal client path). It records every
  * acknowledged id with the time of its acknowledgement and every failed attempt; on an error it drops the
  * connection, sleeps 10 ms and reconnects, as the Patroni peer's write loop does. Bounded: it stops when
  * closed or after {@code maxMillis}.
  */
-final class BenchWriter implements AutoCloseable {
-    static final String TABLE = "bench_acked";
+public final class CommitRecorder implements AutoCloseable {
+    public static final String TABLE = "tandem_acked";
 
-    record Ack(long id, long atNanos) {}
+    public record Ack(long id, long atNanos) {}
 
-    private final String url;
+    private final java.util.function.Supplier<String> url;
     private final String user;
     private final long maxMillis;
     private final long firstId;
@@ -35,22 +35,27 @@ final class BenchWriter implements AutoCloseable {
     private final Thread thread;
     private volatile String lastError = "";
 
-    BenchWriter(String url, String user, long firstId, long maxMillis) {
+    public CommitRecorder(String url, String user, long firstId, long maxMillis) {
+        this(() -> url, user, firstId, maxMillis);
+    }
+
+    /** The URL is asked again at every reconnect, so a client can follow a primary it is told about. */
+    public CommitRecorder(java.util.function.Supplier<String> url, String user, long firstId, long maxMillis) {
         this.url = url;
         this.user = user;
         this.firstId = firstId;
         this.maxMillis = maxMillis;
-        this.thread = new Thread(this::run, "bench-writer");
+        this.thread = new Thread(this::run, "commit-recorder");
         thread.setDaemon(true);
     }
 
-    static void createTable(String url, String user) throws SQLException {
+    public static void createTable(String url, String user) throws SQLException {
         try (Connection c = connect(url, user); Statement s = c.createStatement()) {
             s.execute("CREATE TABLE IF NOT EXISTS " + TABLE + " (id bigint PRIMARY KEY, at timestamptz DEFAULT now())");
         }
     }
 
-    static Connection connect(String url, String user) throws SQLException {
+    public static Connection connect(String url, String user) throws SQLException {
         Properties p = new Properties();
         p.setProperty("user", user);
         p.setProperty("connectTimeout", "2");
@@ -60,7 +65,7 @@ final class BenchWriter implements AutoCloseable {
     }
 
     /** Ids in [from, to] present on the server at {@code url}. */
-    static Set<Long> idsOn(String url, String user, long from, long to) throws SQLException {
+    public static Set<Long> idsOn(String url, String user, long from, long to) throws SQLException {
         Set<Long> ids = new HashSet<>();
         try (Connection c = connect(url, user);
              PreparedStatement ps = c.prepareStatement("SELECT id FROM " + TABLE + " WHERE id BETWEEN ? AND ?")) {
@@ -73,7 +78,7 @@ final class BenchWriter implements AutoCloseable {
         return ids;
     }
 
-    BenchWriter start() {
+    public CommitRecorder start() {
         thread.start();
         return this;
     }
@@ -82,7 +87,7 @@ final class BenchWriter implements AutoCloseable {
         long end = System.nanoTime() + maxMillis * 1_000_000L;
         long next = firstId;
         while (!stop.get() && System.nanoTime() < end) {
-            try (Connection c = connect(url, user);
+            try (Connection c = connect(url.get(), user);
                  PreparedStatement ps = c.prepareStatement("INSERT INTO " + TABLE + " (id) VALUES (?) ON CONFLICT DO NOTHING")) {
                 while (!stop.get() && System.nanoTime() < end) {
                     ps.setLong(1, next);
@@ -103,19 +108,29 @@ final class BenchWriter implements AutoCloseable {
         }
     }
 
-    List<Ack> acked() {
+    public List<Ack> acked() {
         return List.copyOf(acked);
     }
 
-    long ackedSince(long nanos) {
+    public long ackedSince(long nanos) {
         return acked.stream().filter(a -> a.atNanos() >= nanos).count();
     }
 
-    long failuresSince(long nanos) {
+    /** Attempts that failed since the start. */
+    public long failures() {
+        return failedAt.size();
+    }
+
+    /** The first acknowledgement at or after {@code nanos}, if any. */
+    public java.util.Optional<Ack> firstAckAfter(long nanos) {
+        return acked.stream().filter(a -> a.atNanos() >= nanos).findFirst();
+    }
+
+    public long failuresSince(long nanos) {
         return failedAt.stream().filter(t -> t >= nanos).count();
     }
 
-    String lastError() {
+    public String lastError() {
         return lastError;
     }
 
@@ -123,7 +138,7 @@ final class BenchWriter implements AutoCloseable {
      * Milliseconds from {@code fromNanos} to the acknowledgement that ends the longest pause after it: the
      * recovery time of a fault injected then (a commit in flight at the fault may still be acknowledged just after it).
      */
-    long recoveryMillisAfter(long fromNanos) {
+    public long recoveryMillisAfter(long fromNanos) {
         long prev = fromNanos;
         long worst = -1;
         long endOfWorst = fromNanos;
@@ -139,7 +154,7 @@ final class BenchWriter implements AutoCloseable {
     }
 
     /** The longest time between two acknowledgements after {@code fromNanos} (counting from it). */
-    long longestPauseMillisAfter(long fromNanos) {
+    public long longestPauseMillisAfter(long fromNanos) {
         long prev = fromNanos;
         long worst = 0;
         for (Ack a : acked) {
@@ -151,17 +166,21 @@ final class BenchWriter implements AutoCloseable {
     }
 
     /** Acknowledged ids that {@code present} lacks. */
-    List<Long> missingFrom(Set<Long> present) {
+    public List<Long> missingFrom(Set<Long> present) {
         return acked.stream().map(Ack::id).filter(id -> !present.contains(id)).toList();
     }
 
-    long lastId() {
+    public long lastId() {
         return acked.stream().mapToLong(Ack::id).max().orElse(firstId);
     }
 
     @Override
-    public void close() throws InterruptedException {
+    public void close() {
         stop.set(true);
-        thread.join(15_000);
+        try {
+            thread.join(15_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 }
