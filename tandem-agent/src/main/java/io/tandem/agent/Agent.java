@@ -44,7 +44,7 @@ public final class Agent implements AutoCloseable {
     static final long LEASE_TICK_MS = 25;
     /** After a failed heartbeat the next one goes out this soon, re-aimed at the leader then known. */
     static final long RETRY_HEARTBEAT_MS = 50;
-    /** The control loop's tick while a runbook runs (otherwise it decides once a heartbeat). */
+    /** The control loop's tick. */
     static final long FAST_MS = 50;
 
     private final TandemConfig config;
@@ -317,14 +317,9 @@ public final class Agent implements AutoCloseable {
         }
     }
 
-    private volatile long lastControlTickMs = Long.MIN_VALUE / 2;
-
     private void controlTick() {
-        long nowMs = monoMs();
-        if (nowMs - lastControlTickMs < config.timing().heartbeat().toMillis() && !sm.state().runbooks().stream().anyMatch(io.tandem.model.state.Runbook::running)) {
-            return; // steady: decide once a heartbeat; while a runbook runs, every FAST_MS
-        }
-        lastControlTickMs = nowMs;
+        // Deciding is cheap (a pure function; it appends only when something must change), so the leader decides
+        // every FAST_MS: a site is declared failed within FAST_MS of fail_after, not within a heartbeat of it.
         try {
             if (raft.isLeaderReady()) {
                 // The leader hears itself without a round trip: it is in the quorum by being its ready leader.
