@@ -2,11 +2,9 @@ package io.tandem.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.tandem.agent.Json;
-import io.tandem.model.config.TandemConfig;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -37,24 +35,19 @@ final class FailoverCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         var out = spec.commandLine().getOut();
         var err = spec.commandLine().getErr();
-        TandemConfig cfg = Configs.load(options.config, err);
-        Optional<String> token = options.token();
-        if (token.isEmpty()) {
-            err.println("tandem failover: no token: set TANDEM_TOKEN or pass --token-file (make one with 'tandem token')");
-            return Main.USAGE;
-        }
         Map<String, Object> req = new LinkedHashMap<>();
         req.put("to", to);
         req.put("acceptDataLoss", acceptDataLoss);
         if (resource != null) req.put("resource", resource);
-        StringBuilder tried = new StringBuilder();
-        Optional<ApiClient.Answer> a = ApiClient.post(cfg, "/v1/failover", Json.MAPPER.writeValueAsString(req), token.get(), Duration.ofSeconds(40), tried);
-        if (a.isEmpty()) {
-            err.println("tandem failover: no peer with a quorum took the request (" + tried + "); nothing was changed");
-            return Main.FAILED;
+        ApiClient.Answer answer;
+        try {
+            answer = options.post("failover", "/v1/failover", req, Duration.ofSeconds(40), err);
+        } catch (OperatorOptions.Refused r) {
+            err.println(r.getMessage());
+            return r.exit;
         }
-        JsonNode body = Json.MAPPER.readTree(a.get().body());
-        return switch (a.get().status()) {
+        JsonNode body = Json.MAPPER.readTree(answer.body());
+        return switch (answer.status()) {
             case 200 -> {
                 out.println(to + " is primary at epoch " + body.path("epoch").asLong() + "; may have lost: " + body.path("mayHaveLost").asText());
                 yield Main.OK;
@@ -64,8 +57,8 @@ final class FailoverCommand implements Callable<Integer> {
                 yield Main.OK;
             }
             default -> {
-                err.println("tandem failover: refused (HTTP " + a.get().status() + "): " + ApiClient.error(a.get().body()));
-                yield a.get().status() == 409 ? Main.FAILED : Main.BAD_INPUT;
+                err.println("tandem failover: refused (HTTP " + answer.status() + "): " + ApiClient.error(answer.body()));
+                yield answer.status() == 409 ? Main.FAILED : Main.BAD_INPUT;
             }
         };
     }

@@ -1,10 +1,8 @@
 package io.tandem.cli;
 
-import io.tandem.model.config.TandemConfig;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -29,24 +27,19 @@ final class NoteCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         var out = spec.commandLine().getOut();
         var err = spec.commandLine().getErr();
-        TandemConfig cfg = Configs.load(options.config, err);
-        Optional<String> token = options.token();
-        if (token.isEmpty()) {
-            err.println("tandem note: no token: set TANDEM_TOKEN or pass --token-file (make one with 'tandem token')");
-            return Main.USAGE;
+        Map<String, String> req = Map.of("text", String.join(" ", words));
+        ApiClient.Answer answer;
+        try {
+            answer = options.post("note", "/v1/notes", req, Duration.ofSeconds(10), err);
+        } catch (OperatorOptions.Refused r) {
+            err.println(r.getMessage());
+            return r.exit;
         }
-        String body = io.tandem.agent.Json.MAPPER.writeValueAsString(Map.of("text", String.join(" ", words)));
-        StringBuilder tried = new StringBuilder();
-        Optional<ApiClient.Answer> a = ApiClient.post(cfg, "/v1/notes", body, token.get(), Duration.ofSeconds(10), tried);
-        if (a.isEmpty()) {
-            err.println("tandem note: no peer recorded the note (" + tried + ")");
-            return Main.FAILED;
-        }
-        if (a.get().status() != 200) {
-            err.println("tandem note: refused by " + a.get().peer() + " (HTTP " + a.get().status() + "): " + ApiClient.error(a.get().body()));
+        if (answer.status() != 200) {
+            err.println("tandem note: refused by " + answer.peer() + " (HTTP " + answer.status() + "): " + ApiClient.error(answer.body()));
             return Main.BAD_INPUT;
         }
-        out.println("recorded: " + a.get().body().trim());
+        out.println("recorded: " + answer.body().trim());
         return Main.OK;
     }
 }

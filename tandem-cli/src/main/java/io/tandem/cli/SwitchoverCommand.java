@@ -2,11 +2,9 @@ package io.tandem.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.tandem.agent.Json;
-import io.tandem.model.config.TandemConfig;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -34,24 +32,19 @@ final class SwitchoverCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         var out = spec.commandLine().getOut();
         var err = spec.commandLine().getErr();
-        TandemConfig cfg = Configs.load(options.config, err);
-        Optional<String> token = options.token();
-        if (token.isEmpty()) {
-            err.println("tandem switchover: no token: set TANDEM_TOKEN or pass --token-file (make one with 'tandem token')");
-            return Main.USAGE;
-        }
         Map<String, String> req = new LinkedHashMap<>();
         req.put("to", to);
         if (resource != null) req.put("resource", resource);
-        StringBuilder tried = new StringBuilder();
-        Optional<ApiClient.Answer> a = ApiClient.post(cfg, "/v1/switchover", Json.MAPPER.writeValueAsString(req), token.get(), Duration.ofSeconds(40), tried);
-        if (a.isEmpty()) {
-            err.println("tandem switchover: no peer with a quorum took the request (" + tried + "); nothing was changed");
-            return Main.FAILED;
+        ApiClient.Answer answer;
+        try {
+            answer = options.post("switchover", "/v1/switchover", req, Duration.ofSeconds(40), err);
+        } catch (OperatorOptions.Refused r) {
+            err.println(r.getMessage());
+            return r.exit;
         }
-        JsonNode body = Json.MAPPER.readTree(a.get().body());
+        JsonNode body = Json.MAPPER.readTree(answer.body());
         JsonNode rb = body.path("runbook");
-        switch (a.get().status()) {
+        switch (answer.status()) {
             case 200 -> {
                 out.println("switchover #" + rb.path("id").asLong() + " of " + rb.path("resource").asText() + ": " + rb.path("fromSite").asText()
                         + " -> " + rb.path("toSite").asText() + " succeeded");
@@ -63,13 +56,13 @@ final class SwitchoverCommand implements Callable<Integer> {
                 return Main.OK;
             }
             case 409 -> {
-                err.println("tandem switchover: " + (rb.isMissingNode() ? ApiClient.error(a.get().body())
+                err.println("tandem switchover: " + (rb.isMissingNode() ? ApiClient.error(answer.body())
                         : "#" + rb.path("id").asLong() + " " + rb.path("status").asText().toLowerCase() + ": "
                         + rb.path("steps").get(rb.path("steps").size() - 1).path("outcome").asText()));
                 return Main.FAILED;
             }
             default -> {
-                err.println("tandem switchover: refused by " + a.get().peer() + " (HTTP " + a.get().status() + "): " + ApiClient.error(a.get().body()));
+                err.println("tandem switchover: refused by " + answer.peer() + " (HTTP " + answer.status() + "): " + ApiClient.error(answer.body()));
                 return Main.BAD_INPUT;
             }
         }
