@@ -86,6 +86,11 @@ final class ApiServer implements AutoCloseable {
                 if (r.status() == 401) {
                     response.getHeaders().put(HttpHeader.WWW_AUTHENTICATE, "Bearer realm=\"tandem\"");
                 }
+                if ("POST".equals(request.getMethod()) && r.status() >= 400) {
+                    // a refused request's body may be left unread, and then the server drops the connection:
+                    // say so, or a keep-alive client would send its next request into a closed socket
+                    response.getHeaders().put(HttpHeader.CONNECTION, "close");
+                }
                 Content.Sink.write(response, true, r.body(), callback);
                 return true;
             }

@@ -91,6 +91,8 @@ class ApiAuthTest {
         HttpResponse<String> r = post("/v1/notes", null, "{\"text\":\"hello\"}");
         assertThat(r.statusCode()).isEqualTo(401);
         assertThat(r.headers().firstValue("WWW-Authenticate")).hasValueSatisfying(v -> assertThat(v).startsWith("Bearer"));
+        // the unread body may make the server drop the connection: it says so, so that clients do not reuse it
+        assertThat(r.headers().firstValue("Connection")).hasValueSatisfying(v -> assertThat(v).containsIgnoringCase("close"));
         HttpResponse<String> wrong = post("/v1/notes", "not-a-token", "{\"text\":\"hello\"}");
         assertThat(wrong.statusCode()).isEqualTo(401);
         assertThat(get("/v1/audit").path("audit").toString()).doesNotContain("hello");
