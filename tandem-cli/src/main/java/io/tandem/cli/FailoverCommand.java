@@ -3,7 +3,6 @@ package io.tandem.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.tandem.agent.Json;
 import java.time.Duration;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -19,11 +18,8 @@ final class FailoverCommand implements Callable<Integer> {
     @Mixin
     OperatorOptions options;
 
-    @Option(names = "--to", required = true, paramLabel = "SITE", description = "the site to become primary")
-    String to;
-
-    @Option(names = "--resource", paramLabel = "NAME", description = "the resource (default: the only one)")
-    String resource;
+    @Mixin
+    MoveOptions target;
 
     @Option(names = "--accept-data-loss", description = "promote a target that is not in sync; commits it lacks are lost")
     boolean acceptDataLoss;
@@ -35,10 +31,8 @@ final class FailoverCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         var out = spec.commandLine().getOut();
         var err = spec.commandLine().getErr();
-        Map<String, Object> req = new LinkedHashMap<>();
-        req.put("to", to);
+        Map<String, Object> req = target.request();
         req.put("acceptDataLoss", acceptDataLoss);
-        if (resource != null) req.put("resource", resource);
         ApiClient.Answer answer;
         try {
             answer = options.post("failover", "/v1/failover", req, Duration.ofSeconds(40), err);
@@ -49,7 +43,7 @@ final class FailoverCommand implements Callable<Integer> {
         JsonNode body = Json.MAPPER.readTree(answer.body());
         return switch (answer.status()) {
             case 200 -> {
-                out.println(to + " is primary at epoch " + body.path("epoch").asLong() + "; may have lost: " + body.path("mayHaveLost").asText());
+                out.println(target.to + " is primary at epoch " + body.path("epoch").asLong() + "; may have lost: " + body.path("mayHaveLost").asText());
                 yield Main.OK;
             }
             case 202 -> {

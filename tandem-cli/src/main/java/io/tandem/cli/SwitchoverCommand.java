@@ -3,7 +3,6 @@ package io.tandem.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.tandem.agent.Json;
 import java.time.Duration;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -19,11 +18,8 @@ final class SwitchoverCommand implements Callable<Integer> {
     @Mixin
     OperatorOptions options;
 
-    @Option(names = "--to", required = true, paramLabel = "SITE", description = "the site to become primary")
-    String to;
-
-    @Option(names = "--resource", paramLabel = "NAME", description = "the resource (default: the only one)")
-    String resource;
+    @Mixin
+    MoveOptions target;
 
     @Spec
     CommandSpec spec;
@@ -32,9 +28,7 @@ final class SwitchoverCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         var out = spec.commandLine().getOut();
         var err = spec.commandLine().getErr();
-        Map<String, String> req = new LinkedHashMap<>();
-        req.put("to", to);
-        if (resource != null) req.put("resource", resource);
+        Map<String, Object> req = target.request();
         ApiClient.Answer answer;
         try {
             answer = options.post("switchover", "/v1/switchover", req, Duration.ofSeconds(40), err);
