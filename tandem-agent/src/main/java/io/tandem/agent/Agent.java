@@ -24,6 +24,7 @@ import java.net.BindException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Set;
 import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -263,7 +264,10 @@ public final class Agent implements AutoCloseable {
             }
             case PRIMARY -> {
                 LOG.info("event=primary peer={} resource={} epoch={} reason=\"{}\"", me.name(), c.resource(), c.epoch(), c.reason());
-                d.promote(c.epoch(), c.reason());
+                // the epoch's in-sync standbys are waited for from the first write the new primary takes
+                Set<String> inSync = new java.util.TreeSet<>(lease.known().resource(c.resource()).map(ResourceState::inSync).orElse(List.of()));
+                inSync.remove(me.name());
+                d.promote(c.epoch(), inSync, c.reason());
             }
             case STANDBY -> {
                 LOG.info("event=standby peer={} resource={} epoch={} reason=\"{}\"", me.name(), c.resource(), c.epoch(), c.reason());
@@ -300,13 +304,13 @@ public final class Agent implements AutoCloseable {
                 String r = e.getKey();
                 ResourceState rs = known.resource(r).orElse(null);
                 List<String> others = rs == null ? List.of() : rs.members().stream().filter(m -> !m.equals(me.name())).toList();
-                boolean primary = lease.role(r) == LocalRole.PRIMARY;
-                List<String> inSync = primary ? rs.inSync() : List.of();
+                // only the primary chooses; a site that is no longer primary keeps waiting for everyone it waited for
+                // until its driver has demoted PostgreSQL (a driver ignores the set while not serving as primary)
+                if (rs == null || lease.role(r) != LocalRole.PRIMARY) continue;
                 DriverStatus st = drivers.get(r).status();
-                List<String> caughtUp = !primary ? List.of()
-                        : st.tracksReplication() ? st.caughtUp()
+                List<String> caughtUp = st.tracksReplication() ? st.caughtUp()
                         : others.stream().filter(m -> known.health(m) == PeerHealth.HEALTHY).toList();
-                e.getValue().update(others, inSync, caughtUp);
+                e.getValue().update(lease.epoch(r), others, rs.inSync(), caughtUp);
                 drivers.get(r).waitFor(e.getValue().waitFor());
             }
         }
@@ -336,6 +340,7 @@ public final class Agent implements AutoCloseable {
                 if (d.command().isPresent() || !msg.equals(lastReason)) {
                     LOG.info("event=decision leader={} code={} msg=\"{}\"", me.name(), d.reason().code(), d.reason().message());
                     lastReason = msg;
+                    book.decided(new DecisionNote(d.reason().code().name(), d.reason().message(), System.currentTimeMillis()));
                 }
                 if (d.command().isEmpty()) {
                     return;
@@ -380,12 +385,12 @@ public final class Agent implements AutoCloseable {
             RaftClientReply r = raft.status();
             if (r.isSuccess()) {
                 LeaderView v = Json.read(r.getMessage().getContent().toByteArray(), LeaderView.class);
-                return ClusterView.of(me.name(), "leader", v.leader(), v.state(), v.observations(), me.name(), fenced(), this::address);
+                return ClusterView.of(me.name(), "leader", v.leader(), v.state(), v.observations(), me.name(), fenced(), this::address, v.controller());
             }
         } catch (Exception e) {
             LOG.debug("event=status-from-local peer={} error=\"{}\"", me.name(), rootMessage(e));
         }
-        return ClusterView.of(me.name(), "local", "", sm.state(), Map.of(), me.name(), fenced(), this::address);
+        return ClusterView.of(me.name(), "local", "", sm.state(), Map.of(), me.name(), fenced(), this::address, DecisionNote.NONE);
     }
 
     /** host:port of a resource at a site (PostgreSQL listens on the site's address and the resource's port). */

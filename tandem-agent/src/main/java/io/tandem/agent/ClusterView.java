@@ -13,9 +13,10 @@ import java.util.Map;
 /**
  * The JSON shape of {@code GET /v1/cluster} and {@code tandem status --json}. {@code source} says whether
  * it came from the Raft leader ("leader") or, with no quorum reachable, from this peer's own copy ("local").
+ * {@code controller}: the leader controller's latest decision or reason to wait (empty in a local view).
  */
 public record ClusterView(String cluster, String leader, String source, String answeredBy, long version,
-                          List<Resource> resources, List<Site> sites, List<Runbook> runbooks) {
+                          List<Resource> resources, List<Site> sites, List<Runbook> runbooks, DecisionNote controller) {
 
     /** primaryAddress: where clients reach the primary directly (host:port), "" when none. */
     public record Resource(String name, String primary, long epoch, List<String> inSync, Map<String, MemberState> members, String primaryAddress) {}
@@ -27,7 +28,7 @@ public record ClusterView(String cluster, String leader, String source, String a
     public record Site(String name, String role, String health, boolean fenced, long lastHeartbeatMs, long healthSinceMs) {}
 
     static ClusterView of(String answeredBy, String source, String leader, ClusterState s, Map<String, Observation> obs,
-                          String self, boolean selfFenced, java.util.function.BiFunction<String, String, String> address) {
+                          String self, boolean selfFenced, java.util.function.BiFunction<String, String, String> address, DecisionNote controller) {
         List<Resource> resources = new ArrayList<>();
         for (ResourceState r : s.resources().values()) {
             Map<String, MemberState> members = new java.util.TreeMap<>();
@@ -42,7 +43,7 @@ public record ClusterView(String cluster, String leader, String source, String a
             long age = o == null ? -1 : o.heardAgoMs();
             sites.add(new Site(p.name(), role(s, p), p.health().name().toLowerCase(), fenced, age, p.sinceMs()));
         }
-        return new ClusterView(s.cluster(), leader, source, answeredBy, s.version(), resources, sites, s.runbooks());
+        return new ClusterView(s.cluster(), leader, source, answeredBy, s.version(), resources, sites, s.runbooks(), controller == null ? DecisionNote.NONE : controller);
     }
 
     private static String role(ClusterState s, PeerRecord p) {

@@ -20,6 +20,7 @@ final class HeartbeatBook {
     private final LongSupplier monotonicMs;
     private final Map<String, Beat> beats = new ConcurrentHashMap<>();
     private volatile long leaderSinceMs;
+    private volatile DecisionNote decision = DecisionNote.NONE;
 
     HeartbeatBook(LongSupplier monotonicMs) {
         this.monotonicMs = monotonicMs;
@@ -28,11 +29,21 @@ final class HeartbeatBook {
 
     void tookOffice() {
         beats.clear();
+        decision = DecisionNote.NONE;
         leaderSinceMs = monotonicMs.getAsLong();
     }
 
     void record(String peer, SiteReport report) {
         beats.put(peer, new Beat(monotonicMs.getAsLong(), report));
+    }
+
+    /** The controller's latest decision on this leader. */
+    void decided(DecisionNote d) {
+        decision = d;
+    }
+
+    DecisionNote decision() {
+        return decision;
     }
 
     long leaderForMs() {

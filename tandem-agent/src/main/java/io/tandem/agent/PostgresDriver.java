@@ -12,6 +12,7 @@ import io.tandem.postgres.PgException;
 import io.tandem.postgres.PgOptions;
 import io.tandem.postgres.PgServer;
 import io.tandem.postgres.PgStatus;
+import io.tandem.postgres.Rejoiner;
 import io.tandem.postgres.SyncCommit;
 import io.tandem.postgres.SyncStandbys;
 import io.tandem.postgres.Upstream;
@@ -48,7 +49,11 @@ final class PostgresDriver implements ResourceDriver {
         InputStream open(String site, String resource, String slot) throws IOException;
     }
 
-    private record Wanted(LocalRole role, String primary, long epoch) {}
+    private record Wanted(LocalRole role, String primary, long epoch, Set<String> waitFor) {
+        Wanted(LocalRole role, String primary, long epoch) {
+            this(role, primary, epoch, Set.of());
+        }
+    }
 
     private final String site;
     private final ResourceConfig resource;
@@ -154,8 +159,8 @@ final class PostgresDriver implements ResourceDriver {
     }
 
     @Override
-    public void promote(long epoch, String reason) {
-        want(new Wanted(LocalRole.PRIMARY, site, epoch));
+    public void promote(long epoch, Set<String> waitFor, String reason) {
+        want(new Wanted(LocalRole.PRIMARY, site, epoch, Set.copyOf(waitFor)));
     }
 
     @Override
@@ -204,13 +209,17 @@ final class PostgresDriver implements ResourceDriver {
                 server.initPrimary();
             }
             action = "promote to epoch " + w.epoch();
+            // Before the promotion: the epoch's in-sync standbys have every write from the first one on. A switchover
+            // given up at this site keeps waiting for whom it waited for (a superset is always safe).
+            Set<String> first = new TreeSet<>(w.waitFor());
+            first.addAll(waitingFor);
+            applyWaitFor(first);
             if (!server.isRunning()) server.start();
             if (server.isStandbyOnDisk()) server.promote();
             if (writesStopped) {
                 server.allowWrites(); // a switchover that gave up: this site takes writes again
                 writesStopped = false;
             }
-            applyWaitFor(waitingFor);
             writeRole("primary", w.epoch());
             serving = LocalRole.PRIMARY;
             servingEpoch = w.epoch();
@@ -250,25 +259,47 @@ final class PostgresDriver implements ResourceDriver {
     }
 
     private void cloneFrom(String primary) throws IOException {
-        action = "clone from " + primary;
         long t0 = System.nanoTime();
+        if (server.binaries().tool("pg_basebackup").isPresent()) {
+            action = "pg_basebackup from " + primary;
+            Cloner.withPgBasebackup(server, upstream(primary));
+            LOG.info("event=pg-cloned site={} resource={} from={} method=pg_basebackup ms={}", site, resource.name(), primary,
+                    (System.nanoTime() - t0) / 1_000_000);
+            return;
+        }
+        action = "clone from " + primary;
         try (InputStream in = cloneSource.open(primary, resource.name(), server.options().slotName())) {
             long bytes = Cloner.receiveBackup(in, server);
-            LOG.info("event=pg-cloned site={} resource={} from={} bytes={} ms={}", site, resource.name(), primary, bytes,
+            LOG.info("event=pg-cloned site={} resource={} from={} method=backup-api bytes={} ms={}", site, resource.name(), primary, bytes,
                     (System.nanoTime() - t0) / 1_000_000);
         }
     }
 
-    /** Re-clones a diverged former primary, keeping its old data directory aside (never deleted here). */
+    /**
+     * Brings a former primary back: pg_rewind onto the new primary's timeline where the binaries have it, else (or if
+     * the rewind fails) a re-clone with the old data directory kept aside (never deleted here).
+     */
     private void rejoin(String primary) throws IOException {
         action = "rejoin " + primary;
+        long t0 = System.nanoTime();
         server.stop(io.tandem.postgres.StopMode.FAST);
+        if (server.binaries().tool("pg_rewind").isPresent()) {
+            action = "pg_rewind from " + primary;
+            if (Rejoiner.tryRewind(server, upstream(primary))) {
+                LOG.info("event=pg-rejoined site={} resource={} primary={} method=pg_rewind ms={}", site, resource.name(), primary,
+                        (System.nanoTime() - t0) / 1_000_000);
+                return;
+            }
+            action = "rejoin " + primary + " (pg_rewind failed: re-cloning)";
+        }
         Path data = server.options().dataDir();
         Path aside = data.resolveSibling(data.getFileName() + ".diverged-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss-SSS")));
         Files.move(data, aside);
         LOG.warn("event=pg-kept-aside site={} resource={} dir={} msg=\"the former primary's data may hold commits no other site has; it is kept for the operator\"",
                 site, resource.name(), aside);
         cloneFrom(primary);
+        LOG.info("event=pg-rejoined site={} resource={} primary={} method=reclone ms={}", site, resource.name(), primary,
+                (System.nanoTime() - t0) / 1_000_000);
     }
 
     @Override

@@ -36,7 +36,7 @@ final class RecordingDriver implements ResourceDriver {
     }
 
     @Override
-    public synchronized void promote(long epoch, String reason) {
+    public synchronized void promote(long epoch, Set<String> waitFor, String reason) {
         serving = LocalRole.PRIMARY;
         this.epoch = epoch;
         note("promote epoch=" + epoch, reason);

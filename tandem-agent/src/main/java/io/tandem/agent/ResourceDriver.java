@@ -19,8 +19,11 @@ public interface ResourceDriver extends AutoCloseable {
         fence(reason);
     }
 
-    /** Accept writes as the primary at this epoch. */
-    void promote(long epoch, String reason);
+    /**
+     * Accept writes as the primary at this epoch. {@code waitFor}: in sync mode, the epoch's in-sync standbys, which
+     * must have every write the new primary acknowledges, from its first one on.
+     */
+    void promote(long epoch, Set<String> waitFor, String reason);
 
     /** Follow {@code primarySite} ("" when no primary is chosen yet) without accepting writes. */
     void follow(String primarySite, long epoch, String reason);

@@ -130,7 +130,7 @@ final class TandemStateMachine extends BaseStateMachine {
                     book.record(h.peer(), h.report());
                     yield state;
                 }
-                case Query.Status s -> new LeaderView(leader, book.leaderForMs(), state, book.observations(peers).peers());
+                case Query.Status s -> new LeaderView(leader, book.leaderForMs(), state, book.observations(peers).peers(), book.decision());
             };
             return CompletableFuture.completedFuture(Message.valueOf(org.apache.ratis.thirdparty.com.google.protobuf.ByteString.copyFrom(Json.bytes(answer))));
         } catch (RuntimeException e) {

@@ -34,6 +34,10 @@ final class FailoverBench implements Callable<Integer> {
     @Option(names = "--runs", defaultValue = "5", description = "Tandem failovers, and switchovers (default: ${DEFAULT-VALUE})")
     int runs;
 
+    @Option(names = "--scenarios", defaultValue = "all", paramLabel = "all|failover|switchover",
+            description = "which of Tandem's scenarios to run (default: ${DEFAULT-VALUE}; Patroni always runs both)")
+    String scenarios;
+
     @Option(names = "--peer", defaultValue = "patroni", paramLabel = "patroni|none", description = "patroni or none (default: ${DEFAULT-VALUE})")
     String peer;
 
@@ -57,6 +61,10 @@ final class FailoverBench implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         if (runs < 1 || runs > 100 || peerRuns < 1 || peerRuns > 20) {
             err.println("tandem bench failover: --runs must be between 1 and 100, --peer-runs between 1 and 20");
+            return 2;
+        }
+        if (!List.of("all", "failover", "switchover").contains(scenarios)) {
+            err.println("tandem bench failover: --scenarios must be all, failover or switchover, not '" + scenarios + "'");
             return 2;
         }
         if (!peer.equals("patroni") && !peer.equals("none")) {
@@ -98,7 +106,7 @@ final class FailoverBench implements Callable<Integer> {
         Optional<String> noSwitchover = Optional.empty();
         err.println("tandem: two sites with PostgreSQL 18, witness and gateway in " + d + "; " + runs + " failovers, then switchovers");
         try (TandemHaScenario s = TandemHaScenario.start(d, err)) {
-            for (int i = 1; i <= runs; i++) {
+            for (int i = 1; i <= (scenarios.equals("switchover") ? 0 : runs); i++) {
                 try {
                     failovers.add(s.failover(i));
                 } catch (IllegalStateException | java.sql.SQLException e) {
@@ -107,7 +115,7 @@ final class FailoverBench implements Callable<Integer> {
                     s.restartStopped();
                 }
             }
-            noSwitchover = s.switchoverUnavailable();
+            noSwitchover = scenarios.equals("failover") ? Optional.of("not asked for (--scenarios failover)") : s.switchoverUnavailable();
             if (noSwitchover.isPresent()) {
                 err.println("tandem: planned switchover not available yet (" + noSwitchover.get() + ")");
             } else {

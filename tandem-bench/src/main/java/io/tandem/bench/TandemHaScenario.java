@@ -21,6 +21,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.HexFormat;
+import java.util.Locale;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.BooleanSupplier;
@@ -160,6 +161,7 @@ final class TandemHaScenario implements AutoCloseable {
         long base = (100 + run) * 10_000_000L;
         try (CommitRecorder w = new CommitRecorder(cluster.gatewayJdbcUrl(), cluster.pgUser(), base, WRITER_MAX_MS).start()) {
             warmUp(w);
+            long wall0 = System.currentTimeMillis();
             long t0 = System.nanoTime();
             String body = "{\"resource\":\"" + DB + "\",\"to\":\"" + st.standby() + "\"}";
             HttpResponse<String> r = postSwitchover(body);
@@ -186,8 +188,31 @@ final class TandemHaScenario implements AutoCloseable {
             Switchover s = new Switchover(st.primary(), st.standby(), pause, w.failuresSince(t0), lost.size(), requestMs, error);
             progress("tandem: switchover %d: %s -> %s: pause_ms=%d failed=%d rpo_rows=%d request_ms=%d%s", run, s.from(), s.to(), s.pauseMs(),
                     s.failed(), s.lostRows(), s.requestMs(), error.isEmpty() ? "" : " ERROR " + error);
+            progress("tandem: switchover %d timeline (ms after the request): %s", run, timeline(w, t0, wall0));
             return s;
         }
+    }
+
+    /** The runbook's steps and the client's view of the pause, in ms after the request, to see where a pause comes from. */
+    private String timeline(CommitRecorder w, long t0, long wall0) {
+        StringBuilder sb = new StringBuilder("runbook");
+        cluster.leaderView(LocalCluster.WITNESS, LocalCluster.KYIV, LocalCluster.FRANKFURT).ifPresent(v -> {
+            JsonNode last = null;
+            for (JsonNode rb : v.path("runbooks")) {
+                if (rb.path("kind").asText().equals("switchover")) last = rb;
+            }
+            if (last == null) return;
+            for (JsonNode st : last.path("steps")) {
+                sb.append(' ').append(st.path("step").asText()).append('@').append(st.path("atMs").asLong() - wall0);
+            }
+            sb.append(' ').append(last.path("status").asText().toLowerCase(Locale.ROOT)).append('@').append(last.path("endedMs").asLong() - wall0);
+        });
+        w.longestPauseAfter(t0).ifPresent(p -> sb.append("; client: last ack before the pause @")
+                .append(p[0] == null ? "-" : String.valueOf((p[0].atNanos() - t0) / 1_000_000)).append(", first after @").append((p[1].atNanos() - t0) / 1_000_000));
+        List<CommitRecorder.Failure> f = w.failuresAfter(t0);
+        sb.append(", failed attempts ").append(f.size());
+        f.stream().limit(6).forEach(x -> sb.append(" @").append((x.atNanos() - t0) / 1_000_000).append(" \"").append(oneLine(x.message())).append('"'));
+        return sb.toString();
     }
 
     private HttpResponse<String> postSwitchover(String body) throws InterruptedException {

@@ -25,12 +25,15 @@ public final class CommitRecorder implements AutoCloseable {
 
     public record Ack(long id, long atNanos) {}
 
+    /** A failed attempt: when, and the client's error message. */
+    public record Failure(long atNanos, String message) {}
+
     private final java.util.function.Supplier<String> url;
     private final String user;
     private final long maxMillis;
     private final long firstId;
     private final ConcurrentLinkedQueue<Ack> acked = new ConcurrentLinkedQueue<>();
-    private final ConcurrentLinkedQueue<Long> failedAt = new ConcurrentLinkedQueue<>();
+    private final ConcurrentLinkedQueue<Failure> failedAt = new ConcurrentLinkedQueue<>();
     private final AtomicBoolean stop = new AtomicBoolean();
     private final Thread thread;
     private volatile String lastError = "";
@@ -97,8 +100,8 @@ public final class CommitRecorder implements AutoCloseable {
                 }
             } catch (SQLException | RuntimeException e) {
                 // not acknowledged (it may still have committed): retried with the same id, which ON CONFLICT absorbs
-                failedAt.add(System.nanoTime());
                 lastError = String.valueOf(e.getMessage());
+                failedAt.add(new Failure(System.nanoTime(), lastError));
                 try {
                     Thread.sleep(10);
                 } catch (InterruptedException ie) {
@@ -127,7 +130,41 @@ public final class CommitRecorder implements AutoCloseable {
     }
 
     public long failuresSince(long nanos) {
-        return failedAt.stream().filter(t -> t >= nanos).count();
+        return failedAt.stream().filter(f -> f.atNanos() >= nanos).count();
+    }
+
+    /** Failed attempts since {@code nanos}, oldest first. */
+    public List<Failure> failuresAfter(long nanos) {
+        return failedAt.stream().filter(f -> f.atNanos() >= nanos).toList();
+    }
+
+    /** The last acknowledgement before {@code nanos}, if any. */
+    public java.util.Optional<Ack> lastAckBefore(long nanos) {
+        Ack last = null;
+        for (Ack a : acked) {
+            if (a.atNanos() < nanos) last = a;
+        }
+        return java.util.Optional.ofNullable(last);
+    }
+
+    /** The acknowledgement that ends the longest pause after {@code fromNanos}, and the one before it. */
+    public java.util.Optional<Ack[]> longestPauseAfter(long fromNanos) {
+        Ack prev = null;
+        Ack[] worst = null;
+        long worstGap = -1;
+        for (Ack a : acked) {
+            if (a.atNanos() < fromNanos) {
+                prev = a;
+                continue;
+            }
+            long gap = a.atNanos() - (prev == null ? fromNanos : Math.max(prev.atNanos(), fromNanos));
+            if (gap > worstGap) {
+                worstGap = gap;
+                worst = new Ack[] {prev, a};
+            }
+            prev = a;
+        }
+        return java.util.Optional.ofNullable(worst);
     }
 
     public String lastError() {

@@ -24,7 +24,7 @@ import picocli.CommandLine.Spec;
 
 @Command(name = "status", mixinStandardHelpOptions = true,
         description = "Show sites, roles, health, epochs, heartbeat ages and the Raft leader, asked of the first peer that answers.")
-final class StatusCommand implements Callable<Integer> {
+public final class StatusCommand implements Callable<Integer> {
     @Option(names = {"-c", "--config"}, required = true, paramLabel = "FILE", description = "tandem.yaml")
     Path config;
 
@@ -94,7 +94,8 @@ final class StatusCommand implements Callable<Integer> {
         return Optional.ofNullable(local);
     }
 
-    static String table(JsonNode v) {
+    /** The human table of a cluster view (GET /v1/cluster), as `tandem status` prints it. */
+    public static String table(JsonNode v) {
         StringBuilder b = new StringBuilder();
         String leader = v.path("leader").asText();
         if (v.path("version").asLong() == 0) {
@@ -115,6 +116,13 @@ final class StatusCommand implements Callable<Integer> {
             String addr = r.path("primaryAddress").asText();
             b.append(String.format("%-12s %-12s %-6d %-22s %s%n", r.path("name").asText(), r.path("primary").asText().isEmpty() ? "-" : r.path("primary").asText(),
                     r.path("epoch").asLong(), addr.isEmpty() ? "-" : addr, String.join(",", sync)));
+        }
+        JsonNode ctl = v.path("controller");
+        String code = ctl.path("code").asText("");
+        if (!code.isEmpty() && !code.equals("STEADY")) {
+            b.append("\ncontroller: ").append(ctl.path("message").asText()).append(" (").append(code.toLowerCase(java.util.Locale.ROOT).replace('_', '-'))
+                    .append(", since ").append(java.time.Instant.ofEpochMilli(ctl.path("sinceMs").asLong()).atZone(java.time.ZoneId.systemDefault())
+                            .toLocalTime().withNano(0)).append(")\n");
         }
         JsonNode rbs = v.path("runbooks");
         if (rbs.size() > 0) {

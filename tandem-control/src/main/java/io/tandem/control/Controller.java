@@ -204,6 +204,35 @@ public final class Controller {
         return out;
     }
 
+    /** Why no site is a promotion candidate, one clause per site, for status and the log. */
+    String whyNoCandidate(ClusterState state, ResourceConfig rc, ResourceState r, Observations obs) {
+        long primaryLsn = Optional.ofNullable(obs.of(r.primary()).report().resources().get(r.name())).map(ResourceReport::lsn).orElse(0L);
+        List<String> why = new ArrayList<>();
+        for (String site : r.members()) {
+            if (site.equals(r.primary())) continue;
+            if (state.health(site) != PeerHealth.HEALTHY) {
+                why.add(site + " is " + state.health(site).name().toLowerCase());
+            } else if (!eligible(site)) {
+                why.add(site + " is not primary-eligible");
+            } else if (rc.mode() == ReplicationMode.SYNC && state.memberState(r.name(), site) != MemberState.SYNC_STANDBY) {
+                why.add(site + " is not in the in-sync set " + r.inSync() + " (it may lack acknowledged commits)");
+            } else if (rc.mode() == ReplicationMode.ASYNC) {
+                long lsn = Optional.ofNullable(obs.of(site).report().resources().get(r.name())).map(ResourceReport::lsn).orElse(-1L);
+                why.add(lsn < 0 ? site + " has not reported its position"
+                        : site + " lags " + human(primaryLsn - lsn) + " (" + (primaryLsn - lsn) + " bytes) behind the old primary's last reported"
+                                + " position, more than max_lag_on_failover " + rc.maxLagOnFailover());
+            }
+        }
+        return why.isEmpty() ? "no other site hosts " + r.name() : String.join("; ", why);
+    }
+
+    static String human(long bytes) {
+        if (bytes < 1024) return bytes + " B";
+        if (bytes < 1L << 20) return String.format(java.util.Locale.ROOT, "%.1f kB", bytes / 1024.0);
+        if (bytes < 1L << 30) return String.format(java.util.Locale.ROOT, "%.1f MB", bytes / (double) (1L << 20));
+        return String.format(java.util.Locale.ROOT, "%.1f GB", bytes / (double) (1L << 30));
+    }
+
     boolean eligible(String site) {
         return config.peer(site).map(PeerConfig::primaryEligible).orElse(false);
     }

@@ -61,9 +61,11 @@ final class FailoverRunbook {
         }
         if (!rb.done(Controller.STEP_SELECT) || forced.isPresent() && !rb.toSite().equals(forced.get().site())) {
             if (candidates.isEmpty()) {
-                return Decision.idle(ReasonCode.FAILOVER_BLOCKED, "failover #" + rb.id() + " of " + r.name()
-                        + " is waiting: no healthy eligible site is in sync (in-sync set " + r.inSync() + ", mode " + rc.mode().name().toLowerCase()
-                        + "); an operator can force one with data loss");
+                String why = forced.isPresent() ? "the forced target " + forced.get().site() + " cannot take over now"
+                        : controller.whyNoCandidate(state, rc, r, obs);
+                return Decision.idle(ReasonCode.FAILOVER_BLOCKED, "failover #" + rb.id() + " of " + r.name() + " (" + rc.mode().name().toLowerCase()
+                        + " mode) is waiting: " + why + "; it goes on by itself when a site qualifies, or an operator forces one:"
+                        + " tandem failover --to SITE --accept-data-loss");
             }
             String target = candidates.get(0);
             ResourceReport rep = obs.of(target).report().resources().get(r.name());

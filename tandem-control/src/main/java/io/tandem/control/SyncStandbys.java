@@ -13,7 +13,11 @@ import java.util.TreeSet;
  * reports it, so the primary never acknowledges a write the in-sync set lacks, even before it learns of the entry.
  * It waits for every in-sync site it knows of and for every standby that has caught up with it. It stops waiting
  * for a site only after a quorum answered a heartbeat that no longer reported it, with the site outside the
- * in-sync set: every later decision of the controller sees that report. Not thread-safe; time is passed in.
+ * in-sync set: every later decision of the controller sees that report. All of it belongs to one epoch of the site
+ * as primary: promoted again at a later epoch, it starts afresh from that epoch's in-sync set, since a report of an
+ * older epoch never adds to a newer in-sync set (and a set kept from an older term made a new primary wait for a
+ * former primary that was still re-cloning). Called only while the site is the primary. Not thread-safe; time is
+ * passed in.
  */
 public final class SyncStandbys {
     private static final long NOT_SENT = Long.MAX_VALUE;
@@ -22,9 +26,16 @@ public final class SyncStandbys {
     private final TreeSet<String> reported = new TreeSet<>();
     /** Sites no longer reported, with the send time of the first heartbeat that left them out. */
     private final TreeMap<String, Long> releasing = new TreeMap<>();
+    private long epoch = -1;
 
     /** Each tick on the primary: wait for the in-sync set it knows of and the caught-up standbys; let the others go. */
-    public void update(Collection<String> others, Collection<String> knownInSync, Collection<String> caughtUp) {
+    public void update(long primaryEpoch, Collection<String> others, Collection<String> knownInSync, Collection<String> caughtUp) {
+        if (primaryEpoch != epoch) {
+            epoch = primaryEpoch;
+            waitFor.clear();
+            reported.clear();
+            releasing.clear();
+        }
         for (String site : others) {
             if (knownInSync.contains(site) || caughtUp.contains(site)) {
                 waitFor.add(site);

@@ -33,9 +33,7 @@ class ForcedFailoverTest {
 
     @AfterEach
     void stop(TestInfo test) {
-        if (cluster == null) return;
-        cluster.close();
-        Probe.keepLogs(cluster, test.getTestMethod().orElseThrow().getName());
+        Probe.closeAndCheck(cluster, test);
     }
 
     record Run(int exit, String out, String err) {}

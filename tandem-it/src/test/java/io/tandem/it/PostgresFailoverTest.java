@@ -49,16 +49,12 @@ class PostgresFailoverTest {
     }
 
     private boolean serving(String site, String role) {
-        return cluster.local(site).map(l -> l.path("resources").path("db").path("serving").asText().equals(role)
-                && l.path("resources").path("db").path("action").asText().isEmpty()).orElse(false);
+        return probe.serving(site, role);
     }
 
     @AfterEach
     void stopEverything(TestInfo test) {
-        if (cluster == null) return;
-        cluster.close();
-        Probe.keepLogs(cluster, test.getTestMethod().orElseThrow().getName());
-        assertThat(cluster.postgresProcessesAlive()).as("PostgreSQL servers left after close").isEmpty();
+        Probe.closeAndCheck(cluster, test);
     }
 
     private Set<Long> idsOn(String site) throws SQLException {

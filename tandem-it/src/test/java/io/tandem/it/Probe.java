@@ -90,6 +90,20 @@ final class Probe {
         return db().orElseThrow().path("epoch").asLong();
     }
 
+    /** Whether a site's PostgreSQL serves db in this role with no action under way, per its own GET /v1/local. */
+    boolean serving(String site, String role) {
+        return cluster.local(site).map(l -> l.path("resources").path(DB).path("serving").asText().equals(role)
+                && l.path("resources").path(DB).path("action").asText().isEmpty()).orElse(false);
+    }
+
+    /** After a real-PostgreSQL scenario: stops the cluster, keeps its logs, and checks no PostgreSQL server outlived it. */
+    static void closeAndCheck(LocalCluster cluster, org.junit.jupiter.api.TestInfo test) {
+        if (cluster == null) return;
+        cluster.close();
+        keepLogs(cluster, test.getTestMethod().orElseThrow().getName());
+        assertThat(cluster.postgresProcessesAlive()).as("PostgreSQL servers left after close").isEmpty();
+    }
+
     /** Copies the peers' logs to target/it-logs/NAME so that a failed run can be read after the temp dir is gone. */
     static void keepLogs(LocalCluster cluster, String name) {
         Path to = Path.of("target", "it-logs", name);

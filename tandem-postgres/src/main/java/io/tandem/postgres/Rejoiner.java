@@ -42,25 +42,35 @@ public final class Rejoiner {
     public static Result rejoin(PgServer old, Upstream newPrimary, Path newPrimaryDataDir) {
         long t0 = System.nanoTime();
         old.stop(StopMode.FAST);
-        Optional<Path> rewind = old.binaries().tool("pg_rewind");
-        if (rewind.isPresent()) {
-            try {
-                rewind(old, rewind.get(), newPrimary);
-                old.start();
-                Duration took = PgServer.since(t0);
-                log.info("event=pg_rejoined site={} method=PG_REWIND ms={}", old.options().siteName(), took.toMillis());
-                return new Result(Method.PG_REWIND, took, List.of());
-            } catch (PgException e) {
-                log.warn("event=pg_rewind_failed site={} fallback=reclone error=\"{}\"", old.options().siteName(),
-                        e.getMessage().replace('\n', ' '));
-                old.stop(StopMode.IMMEDIATE);
-            }
+        if (tryRewind(old, newPrimary)) {
+            old.start();
+            Duration took = PgServer.since(t0);
+            log.info("event=pg_rejoined site={} method=PG_REWIND ms={}", old.options().siteName(), took.toMillis());
+            return new Result(Method.PG_REWIND, took, List.of());
         }
         Path aside = moveAside(old.options().dataDir());
         Cloner.clone(old, newPrimary, newPrimaryDataDir);
         Duration took = PgServer.since(t0);
         log.info("event=pg_rejoined site={} method=RECLONE kept_aside={} ms={}", old.options().siteName(), aside, took.toMillis());
         return new Result(Method.RECLONE, took, List.of(aside));
+    }
+
+    /**
+     * Rewinds the stopped former primary {@code old} onto the new primary's timeline and configures it as its standby
+     * (not started). False, with the server stopped, when there is no pg_rewind of its major version or the rewind
+     * failed (logged): the caller re-clones then.
+     */
+    public static boolean tryRewind(PgServer old, Upstream newPrimary) {
+        Optional<Path> rewind = old.binaries().tool("pg_rewind");
+        if (rewind.isEmpty()) return false;
+        try {
+            rewind(old, rewind.get(), newPrimary);
+            return true;
+        } catch (PgException e) {
+            log.warn("event=pg_rewind_failed site={} fallback=reclone error=\"{}\"", old.options().siteName(), e.getMessage().replace('\n', ' '));
+            old.stop(StopMode.IMMEDIATE);
+            return false;
+        }
     }
 
     private static void rewind(PgServer old, Path pgRewind, Upstream newPrimary) {

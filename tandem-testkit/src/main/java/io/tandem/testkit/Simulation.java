@@ -231,7 +231,7 @@ public final class Simulation {
         List<String> caughtUp = others.stream()
                 .filter(s -> p.name.equals(streamedFrom[peer(s).index]) && db.shared(s, p.name) == db.copy(p.name).lsn()).toList();
         List<String> inSync = p.lease.known().resource(rc.name()).map(ResourceState::inSync).orElse(List.of());
-        p.sync.get(rc.name()).update(others, inSync, caughtUp);
+        p.sync.get(rc.name()).update(p.lease.epoch(rc.name()), others, inSync, caughtUp);
     }
 
     /** The primary acknowledges up to what every site it waits for has (PostgreSQL synchronous_commit). */

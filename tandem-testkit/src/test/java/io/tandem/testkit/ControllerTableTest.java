@@ -193,7 +193,10 @@ class ControllerTableTest {
         long maxLag = SimTopologies.TWO_ASYNC.resources().get(0).maxLagOnFailover().bytes();
         Obs o = obs(5000).heard("witness", 10).heard("kyiv", 1600, LocalRole.PRIMARY, 1, maxLag + 5001, List.of())
                 .heard("frankfurt", 10, LocalRole.STANDBY, 1, 5000, List.of());
-        assertThat(async.decide(s, o.build(), T).reason().code()).isEqualTo(ReasonCode.FAILOVER_BLOCKED);
+        Decision d = async.decide(s, o.build(), T);
+        assertThat(d.reason().code()).isEqualTo(ReasonCode.FAILOVER_BLOCKED);
+        assertThat(d.reason().message()).as("status says why, with the numbers")
+                .contains("frankfurt lags 16.0 MB (" + (maxLag + 1) + " bytes)", "more than max_lag_on_failover " + SimTopologies.TWO_ASYNC.resources().get(0).maxLagOnFailover());
     }
 
     // --- the table's vocabulary -------------------------------------------------------------------------------

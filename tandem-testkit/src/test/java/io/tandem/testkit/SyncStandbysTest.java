@@ -13,7 +13,7 @@ class SyncStandbysTest {
     @Test
     void caughtUpStandbyIsWaitedForAndReportedBeforeItIsInSync() {
         SyncStandbys w = new SyncStandbys();
-        w.update(OTHERS, List.of(), List.of("frankfurt"));
+        w.update(1, OTHERS, List.of(), List.of("frankfurt"));
         assertThat(w.waitFor()).containsExactly("frankfurt");
         assertThat(w.reported()).containsExactly("frankfurt");
     }
@@ -21,8 +21,8 @@ class SyncStandbysTest {
     @Test
     void standbyThatFellBehindIsWaitedForUntilAQuorumAnswersWithoutIt() {
         SyncStandbys w = new SyncStandbys();
-        w.update(OTHERS, List.of(), List.of("frankfurt"));
-        w.update(OTHERS, List.of(), List.of());
+        w.update(1, OTHERS, List.of(), List.of("frankfurt"));
+        w.update(1, OTHERS, List.of(), List.of());
         assertThat(w.reported()).isEmpty();
         assertThat(w.waitFor()).as("the controller may have added it from the last report").containsExactly("frankfurt");
         w.replied(90, List.of()); // an answer to a heartbeat sent before the one that left it out proves nothing
@@ -35,12 +35,25 @@ class SyncStandbysTest {
     @Test
     void standbyAddedMeanwhileStaysWaitedFor() {
         SyncStandbys w = new SyncStandbys();
-        w.update(OTHERS, List.of(), List.of("frankfurt"));
-        w.update(OTHERS, List.of(), List.of());
+        w.update(1, OTHERS, List.of(), List.of("frankfurt"));
+        w.update(1, OTHERS, List.of(), List.of());
         w.heartbeatSent(100);
         w.replied(100, List.of("frankfurt"));
         assertThat(w.waitFor()).containsExactly("frankfurt");
-        w.update(OTHERS, List.of("frankfurt"), List.of());
+        w.update(1, OTHERS, List.of("frankfurt"), List.of());
         assertThat(w.reported()).containsExactly("frankfurt");
+    }
+
+    @Test
+    void aSitePromotedAgainStartsFromTheNewEpochsInSyncSet() {
+        SyncStandbys w = new SyncStandbys();
+        w.update(1, OTHERS, List.of("frankfurt"), List.of("frankfurt"));
+        assertThat(w.waitFor()).containsExactly("frankfurt");
+        // epoch 2: frankfurt primary, this site a standby (no updates); epoch 3: this site again, frankfurt re-cloning
+        w.update(3, OTHERS, List.of(), List.of());
+        assertThat(w.waitFor()).as("no wait for the former primary that is still re-cloning").isEmpty();
+        assertThat(w.reported()).isEmpty();
+        w.update(3, OTHERS, List.of("warsaw"), List.of());
+        assertThat(w.waitFor()).as("the new epoch's in-sync set is waited for").containsExactly("warsaw");
     }
 }
