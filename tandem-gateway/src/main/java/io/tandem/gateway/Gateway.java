@@ -38,6 +38,7 @@ public final class Gateway implements AutoCloseable {
     private final EventLoopGroup workers;
     private final EventLoopGroup admin;
     private final List<Channel> listeners = new ArrayList<>();
+    private HealthChecker checker;
 
     private Gateway(TandemConfig config) {
         this.config = config;
@@ -81,6 +82,8 @@ public final class Gateway implements AutoCloseable {
             }
         }, true, admin));
         watcher.start();
+        checker = new HealthChecker(admin, transport);
+        checker.start(gw.services(), router.upstreamsByService());
         log.info("event=gateway_started http={} admin={} tcp_listeners={} transport={} routes={} services={}", httpAddress(), adminAddress(),
                 gw.tcpListeners().size(), transport.name(), gw.routes().size(), gw.services().size());
     }
@@ -109,8 +112,10 @@ public final class Gateway implements AutoCloseable {
             String address = u.address.getHostString() + ":" + u.address.getPort();
             metrics.gauge("tandem.gateway.upstream.routed", "1 when the instance is a target of its service now",
                     () -> router.table().target(u.service).upstreams().contains(u) ? 1 : 0, "service", u.service, "site", u.site, "address", address);
-            metrics.gauge("tandem.gateway.upstream.ejected", "1 while the instance is skipped after a failed connect",
+            metrics.gauge("tandem.gateway.upstream.ejected", "1 while the instance is skipped after a failed connect or a 5xx burst",
                     () -> u.ejected() ? 1 : 0, "service", u.service, "site", u.site, "address", address);
+            metrics.gauge("tandem.gateway.upstream.healthy", "0 while the instance's active health checks keep it out of rotation",
+                    () -> u.down() ? 0 : 1, "service", u.service, "site", u.site, "address", address);
         }
     }
 
@@ -192,7 +197,8 @@ public final class Gateway implements AutoCloseable {
             s.put("site", target.site());
             s.put("epoch", target.epoch());
             s.put("targets", target.upstreams().stream().distinct().map(u -> Map.of("site", u.site,
-                    "address", u.address.getHostString() + ":" + u.address.getPort(), "weight", u.weight, "ejected", u.ejected())).toList());
+                    "address", u.address.getHostString() + ":" + u.address.getPort(), "weight", u.weight, "ejected", u.ejected(),
+                    "healthy", !u.down(), "lastCheck", u.lastCheck())).toList());
             if (!target.reason().isEmpty()) s.put("reason", target.reason());
             services.add(s);
         }
@@ -207,6 +213,7 @@ public final class Gateway implements AutoCloseable {
     @Override
     public void close() {
         watcher.close();
+        if (checker != null) checker.close();
         for (Channel ch : listeners) ch.close().awaitUninterruptibly();
         router.upstreams().forEach(Upstream::closeIdle);
         workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();

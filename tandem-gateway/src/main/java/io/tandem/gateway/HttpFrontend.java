@@ -73,6 +73,8 @@ final class HttpFrontend extends ChannelInboundHandlerAdapter {
     // The request in flight.
     private HttpRequest request;
     private Router.Route route;
+    /** The routed service's eject_after_5xx, taken at dispatch. */
+    private int ejectAfter5xx;
     private Upstream upstream;
     private Channel upChannel;
     private long startNanos;
@@ -318,10 +320,11 @@ final class HttpFrontend extends ChannelInboundHandlerAdapter {
         RoutingTable.Target target = cx.router().table().target(route.config().service());
         Upstream u = RoutingTable.pick(target, upstream);
         if (u == null) {
-            reject(HttpResponseStatus.SERVICE_UNAVAILABLE, "service '" + target.service().name() + "' has no target: " + target.reason(), true);
+            reject(HttpResponseStatus.SERVICE_UNAVAILABLE, "service '" + target.service().name() + "' has no target: " + RoutingTable.unavailable(target), true);
             return;
         }
         upstream = u;
+        ejectAfter5xx = target.service().ejectAfter5xx();
         attempts++;
         // A retry never takes a pooled connection: the failure may have been a stale keep-alive.
         Channel idle = attempts == 1 ? u.pollIdle(ctx.channel().eventLoop()) : null;
@@ -413,6 +416,11 @@ final class HttpFrontend extends ChannelInboundHandlerAdapter {
         disarm();
         responseStarted = true;
         status = r.status().code();
+        if (upstream.answered(status, ejectAfter5xx, cx.ejectNanos())) {
+            cx.metrics().upstreamError(upstream.service, "5xx");
+            log.warn("event=upstream_ejected upstream={} reason=\"{} 5xx answers in a row\" for_ms={}", upstream.label(), ejectAfter5xx,
+                    cx.ejectNanos() / 1_000_000);
+        }
         upstreamReusable = HttpUtil.isKeepAlive(r);
         boolean chunked = r.headers().contains(HttpHeaderNames.TRANSFER_ENCODING) && HttpUtil.isTransferEncodingChunked(r);
         boolean framed = chunked || HttpUtil.isContentLengthSet(r) || encoder.head || status == 204 || status == 304;

@@ -56,6 +56,10 @@ final class Router {
         return table;
     }
 
+    Map<String, List<Upstream>> upstreamsByService() {
+        return java.util.Collections.unmodifiableMap(upstreams);
+    }
+
     List<Upstream> upstreams() {
         return upstreams.values().stream().flatMap(List::stream).toList();
     }

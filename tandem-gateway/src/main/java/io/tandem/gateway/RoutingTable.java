@@ -70,7 +70,8 @@ final class RoutingTable {
 
     /**
      * The next instance of the service by round robin, skipping ejected instances and {@code avoid}
-     * (an instance that just failed) while others exist; null when the service has no target.
+     * (an instance that just failed) while others exist; never one that its health checks took down.
+     * Null when the service has no target or every target is down ({@link #unavailable} says why).
      */
     static Upstream pick(Target t, Upstream avoid) {
         List<Upstream> list = t.upstreams();
@@ -80,10 +81,21 @@ final class RoutingTable {
         Upstream fallback = null;
         for (int i = 0; i < n; i++) {
             Upstream u = list.get((start + i) % n);
-            if (u == avoid) continue;
+            if (u.down()) continue;
+            if (u == avoid) {
+                continue;
+            }
             if (!u.ejected()) return u;
             if (fallback == null) fallback = u;
         }
-        return fallback != null ? fallback : list.get(start);
+        if (fallback != null) return fallback;
+        Upstream first = list.get(start);
+        return first.down() ? (avoid != null && !avoid.down() ? avoid : null) : first;
+    }
+
+    /** Why {@link #pick} found nothing. */
+    static String unavailable(Target t) {
+        if (!t.reason().isEmpty()) return t.reason();
+        return "every instance (" + String.join(", ", t.upstreams().stream().distinct().map(Upstream::label).toList()) + ") failed its health checks";
     }
 }

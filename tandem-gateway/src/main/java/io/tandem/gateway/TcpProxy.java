@@ -59,7 +59,7 @@ final class TcpProxy {
             RoutingTable.Target target = cx.router().table().target(listener.service());
             Upstream u = RoutingTable.pick(target, tried);
             if (u == null) {
-                log.info("event=tcp_refused listener={} reason=\"{}\"", listener.name(), target.reason());
+                log.info("event=tcp_refused listener={} reason=\"{}\"", listener.name(), RoutingTable.unavailable(target));
                 client.close();
                 return;
             }

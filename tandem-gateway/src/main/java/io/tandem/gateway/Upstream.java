@@ -23,6 +23,12 @@ final class Upstream {
     final int weight;
     private final Map<EventLoop, ArrayDeque<Channel>> idle = new ConcurrentHashMap<>();
     private volatile long ejectedUntilNanos;
+    /** Failed its active health checks ({@code fall} in a row) and not yet passed {@code rise} in a row. */
+    private volatile boolean down;
+    private volatile String lastCheck = "";
+    private int passedInRow;
+    private int failedInRow;
+    private final java.util.concurrent.atomic.AtomicInteger fivexxInRow = new java.util.concurrent.atomic.AtomicInteger();
 
     Upstream(String service, InstanceConfig config) {
         this.service = service;
@@ -77,5 +83,53 @@ final class Upstream {
     boolean ejected() {
         long until = ejectedUntilNanos;
         return until != 0 && System.nanoTime() - until < 0;
+    }
+
+    /** Out of rotation by its health checks: never picked while it is down. */
+    boolean down() {
+        return down;
+    }
+
+    String lastCheck() {
+        return lastCheck;
+    }
+
+    /**
+     * The outcome of one active check (called by one checker thread only). Returns the change it caused:
+     * "down" after {@code fall} failures in a row, "up" after {@code rise} passes in a row, else "".
+     */
+    synchronized String checked(boolean passed, String detail, int rise, int fall) {
+        lastCheck = (passed ? "passed: " : "failed: ") + detail;
+        if (passed) {
+            failedInRow = 0;
+            passedInRow++;
+            if (down && passedInRow >= rise) {
+                down = false;
+                return "up";
+            }
+        } else {
+            passedInRow = 0;
+            failedInRow++;
+            if (!down && failedInRow >= fall) {
+                down = true;
+                return "down";
+            }
+        }
+        return "";
+    }
+
+    /** A response's status: {@code threshold} 5xx in a row eject the instance (0 never). True when this one ejected it. */
+    boolean answered(int status, int threshold, long ejectNanos) {
+        if (threshold <= 0) return false;
+        if (status < 500) {
+            if (fivexxInRow.get() != 0) fivexxInRow.set(0);
+            return false;
+        }
+        if (fivexxInRow.incrementAndGet() >= threshold) {
+            fivexxInRow.set(0);
+            eject(ejectNanos);
+            return true;
+        }
+        return false;
     }
 }

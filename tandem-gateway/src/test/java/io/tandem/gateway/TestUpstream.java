@@ -37,6 +37,10 @@ final class TestUpstream implements AutoCloseable {
     volatile CountDownLatch pause;
     volatile long pauseAfter = Long.MAX_VALUE;
     final Map<String, String> responseHeaders = new ConcurrentHashMap<>();
+    /** The status of answers to /healthz (the health check's path in tests), and of every other answer. */
+    volatile int healthStatus = 200;
+    volatile int status = 200;
+    final AtomicInteger healthChecks = new AtomicInteger();
 
     TestUpstream(String site, String address) throws IOException {
         this.site = site;
@@ -55,6 +59,13 @@ final class TestUpstream implements AutoCloseable {
     }
 
     private void handle(HttpExchange ex) throws IOException {
+        if (ex.getRequestURI().getPath().equals("/healthz")) {
+            healthChecks.incrementAndGet();
+            ex.getRequestBody().readAllBytes();
+            ex.sendResponseHeaders(healthStatus, -1);
+            ex.close();
+            return;
+        }
         started.incrementAndGet();
         long n = 0;
         try (InputStream in = ex.getRequestBody()) {
@@ -80,7 +91,7 @@ final class TestUpstream implements AutoCloseable {
         byte[] body = (site + " " + n + "\n").getBytes(StandardCharsets.UTF_8);
         responseHeaders.forEach((k, v) -> ex.getResponseHeaders().add(k, v));
         boolean chunked = ex.getRequestURI().getPath().endsWith("/chunked");
-        ex.sendResponseHeaders(200, ex.getRequestMethod().equals("HEAD") ? -1 : chunked ? 0 : body.length);
+        ex.sendResponseHeaders(status, ex.getRequestMethod().equals("HEAD") ? -1 : chunked ? 0 : body.length);
         if (!ex.getRequestMethod().equals("HEAD")) {
             try (OutputStream out = ex.getResponseBody()) {
                 out.write(body);

@@ -121,6 +121,20 @@ public final class ConfigKeys {
             "active-passive: only the primary site of 'resource' serves; active-active: every healthy site serves, by weight.");
     public static final ConfigKey<String> SVC_RESOURCE = new ConfigKey<>("gateway.services[].resource", ConfigKey.IDENT, NONE,
             "The replicated resource whose primary site serves an active-passive service (required for active-passive).");
+    public static final ConfigKey<Integer> SVC_EJECT_5XX = new ConfigKey<>("gateway.services[].eject_after_5xx", ConfigKey.INT, 5,
+            "Consecutive 5xx answers of an instance that skip it for eject_for while its service has other instances; 0 turns this off.");
+    public static final ConfigKey<HealthCheckType> HC_TYPE = new ConfigKey<>("gateway.services[].health_check.type", ConfigKey.enumType(HealthCheckType.class),
+            HealthCheckType.HTTP, "http: GET path, healthy on 2xx/3xx; tcp: a connection is accepted. The section turns active checks on.");
+    public static final ConfigKey<String> HC_PATH = new ConfigKey<>("gateway.services[].health_check.path", ConfigKey.STRING, "/",
+            "http checks: the path asked for (with Host set to the instance's address).");
+    public static final ConfigKey<Duration> HC_INTERVAL = new ConfigKey<>("gateway.services[].health_check.interval", ConfigKey.DURATION, Duration.ofSeconds(2),
+            "Time between two checks of one instance.");
+    public static final ConfigKey<Duration> HC_TIMEOUT = new ConfigKey<>("gateway.services[].health_check.timeout", ConfigKey.DURATION, Duration.ofSeconds(1),
+            "A check not answered within this counts as failed.");
+    public static final ConfigKey<Integer> HC_RISE = new ConfigKey<>("gateway.services[].health_check.rise", ConfigKey.INT, 2,
+            "Consecutive passed checks that bring a down instance back.");
+    public static final ConfigKey<Integer> HC_FALL = new ConfigKey<>("gateway.services[].health_check.fall", ConfigKey.INT, 3,
+            "Consecutive failed checks that take an instance out of rotation.");
     public static final ConfigKey<String> INST_SITE = new ConfigKey<>("gateway.services[].instances[].site", ConfigKey.IDENT, null,
             "The site this instance runs at.");
     public static final ConfigKey<HostPort> INST_ADDRESS = new ConfigKey<>("gateway.services[].instances[].address", ConfigKey.HOST_PORT, null,
@@ -152,7 +166,7 @@ public final class ConfigKeys {
             GW_LISTEN_ADDRESS, GW_HTTP_PORT, GW_ADMIN_PORT, GW_HOLD_MAX, GW_HOLD_QUEUE, GW_POLL_INTERVAL, GW_POLL_TIMEOUT,
             GW_CONNECT_TIMEOUT, GW_HEADER_TIMEOUT, GW_IDLE_TIMEOUT, GW_UPSTREAM_TIMEOUT, GW_MAX_REQUEST_LINE, GW_MAX_HEADER_SIZE,
             GW_EJECT_FOR, GW_ACCESS_LOG,
-            SVC_NAME, SVC_MODE, SVC_RESOURCE, INST_SITE, INST_ADDRESS, INST_WEIGHT,
+            SVC_NAME, SVC_MODE, SVC_RESOURCE, SVC_EJECT_5XX, HC_TYPE, HC_PATH, HC_INTERVAL, HC_TIMEOUT, HC_RISE, HC_FALL, INST_SITE, INST_ADDRESS, INST_WEIGHT,
             ROUTE_HOST, ROUTE_PATH_PREFIX, ROUTE_SERVICE,
             TCP_NAME, TCP_PORT, TCP_SERVICE);
 }

@@ -102,8 +102,39 @@ final class GatewayConfigReader {
         if (instances.isEmpty()) {
             problems.add(new ConfigProblem(s.location(), "service '" + name + "' has no instances", "add 'instances:' with a 'site' and an 'address' each"));
         }
+        Optional<HealthCheckConfig> check = s.section("health_check").map(h -> healthCheck(h, name));
+        Integer eject5xx = s.get(ConfigKeys.SVC_EJECT_5XX);
+        if (eject5xx != null && (eject5xx < 0 || eject5xx > 1000)) {
+            problems.add(new ConfigProblem(s.locationOf("eject_after_5xx"), "eject_after_5xx " + eject5xx + " is out of range 0-1000",
+                    "0 turns 5xx ejection off; the default is 5"));
+        }
         s.rejectUnknown();
-        return new ServiceConfig(name, mode, resource, instances, s.location());
+        return new ServiceConfig(name, mode, resource, instances, check, eject5xx == null ? 0 : eject5xx, s.location());
+    }
+
+    private HealthCheckConfig healthCheck(Section h, String service) {
+        HealthCheckConfig c = new HealthCheckConfig(h.get(ConfigKeys.HC_TYPE), h.get(ConfigKeys.HC_PATH), h.get(ConfigKeys.HC_INTERVAL),
+                h.get(ConfigKeys.HC_TIMEOUT), orZero(h.get(ConfigKeys.HC_RISE)), orZero(h.get(ConfigKeys.HC_FALL)));
+        h.rejectUnknown();
+        if (c.path() != null && (!c.path().startsWith("/") || c.path().chars().anyMatch(ch -> ch <= ' ' || ch == 127))) {
+            problems.add(new ConfigProblem(h.locationOf("path"), "health_check path '" + c.path() + "' of service '" + service + "' is not an absolute path",
+                    "write e.g. /healthz (no spaces or control characters)"));
+        }
+        if (c.rise() < 1 || c.rise() > 100) {
+            problems.add(new ConfigProblem(h.locationOf("rise"), "rise " + c.rise() + " is out of range 1-100", "the default is 2"));
+        }
+        if (c.fall() < 1 || c.fall() > 100) {
+            problems.add(new ConfigProblem(h.locationOf("fall"), "fall " + c.fall() + " is out of range 1-100", "the default is 3"));
+        }
+        if (c.interval() != null && c.interval().toMillis() < 100) {
+            problems.add(new ConfigProblem(h.locationOf("interval"), "health_check interval " + c.interval().toMillis() + "ms is below 100ms",
+                    "checks that often load the instances; the default is 2s"));
+        }
+        if (c.interval() != null && c.timeout() != null && c.timeout().compareTo(c.interval()) > 0) {
+            problems.add(new ConfigProblem(h.locationOf("timeout"), "health_check timeout " + c.timeout().toMillis() + "ms exceeds its interval "
+                    + c.interval().toMillis() + "ms", "a check must end before the next one starts; lower the timeout"));
+        }
+        return c;
     }
 
     private List<RouteConfig> routes(Section g, Set<String> serviceNames) {

@@ -39,6 +39,9 @@ public final class ReferenceDoc {
                         + "`GET /v1/cluster` and sends each request to the site that serves its route."));
         GROUPS.put("gateway.services[]", new Group("`gateway.services` — what the gateway proxies to",
                 "A list; each item is one service with its upstream instances."));
+        GROUPS.put("gateway.services[].health_check", new Group("`gateway.services[].health_check` — active checks of each instance",
+                "Optional; present, it turns the checks on (every key has a default). An instance that failed `fall` checks in a row "
+                        + "gets no request until it passes `rise` in a row; with every instance down, the service answers 503."));
         GROUPS.put("gateway.services[].instances[]", new Group("`gateway.services[].instances` — where a service runs",
                 "A list under each service; one item per upstream instance."));
         GROUPS.put("gateway.routes[]", new Group("`gateway.routes` — which HTTP requests go to which service",

@@ -109,4 +109,43 @@ class GatewayConfigTest {
             assertThat(p.hint()).isEqualTo("did you mean 'http_port'?");
         });
     }
+
+    @Test
+    void healthCheckIsReadWithItsDefaults() {
+        String yaml = VALID + GATEWAY.replace("      resource: db\n", "      resource: db\n      health_check: {path: /healthz}\n");
+
+        ServiceConfig web = check(yaml).config().gateway().service("web").orElseThrow();
+
+        assertThat(web.healthCheck()).hasValue(new HealthCheckConfig(HealthCheckType.HTTP, "/healthz", Duration.ofSeconds(2), Duration.ofSeconds(1), 2, 3));
+        assertThat(web.ejectAfter5xx()).isEqualTo(5);
+        assertThat(check(VALID + GATEWAY).config().gateway().service("web").orElseThrow().healthCheck()).as("no section, no active checks").isEmpty();
+    }
+
+    @Test
+    void badHealthCheckValuesAreRefusedAtTheirLines() {
+        String yaml = VALID + GATEWAY.replace("      resource: db\n", """
+                      resource: db
+                      eject_after_5xx: -1
+                      health_check:
+                        type: udp
+                        path: healthz
+                        interval: 1s
+                        timeout: 2s
+                        rise: 0
+                """);
+
+        ConfigLoader.Result r = check(yaml);
+
+        assertThat(messages(r)).containsExactlyInAnyOrder(
+                "eject_after_5xx -1 is out of range 0-1000",
+                "bad value for 'type' in health_check: " + r.problems().stream().filter(p -> p.message().contains("'type'")).findFirst().orElseThrow()
+                        .message().substring("bad value for 'type' in health_check: ".length()),
+                "health_check path 'healthz' of service 'web' is not an absolute path",
+                "rise 0 is out of range 1-100",
+                "health_check timeout 2000ms exceeds its interval 1000ms");
+        assertThat(r.problems()).filteredOn(p -> p.message().startsWith("rise")).singleElement()
+                .satisfies(p -> assertThat(p.location().line()).isEqualTo(lineOf(yaml, "rise: 0")));
+        assertThat(r.problems()).filteredOn(p -> p.message().contains("'type'")).singleElement()
+                .satisfies(p -> assertThat(p.message()).contains("udp"));
+    }
 }
