@@ -120,14 +120,14 @@ public final class Agent implements AutoCloseable {
         }
         try {
             a.api = new ApiServer(me.address(), me.apiPort(),
-                    Map.of("/v1/cluster", a::clusterView, "/v1/local", a::localView, "/v1/audit", a::audit),
+                    Map.of("/v1/local", a::localView, "/v1/audit", a::audit),
                     a.metrics::scrape,
                     Map.of("/v1/notes", new ApiServer.Post(io.tandem.model.config.Role.OPERATOR, a.operator::note),
                             "/v1/switchover", new ApiServer.Post(io.tandem.model.config.Role.OPERATOR, a.operator::switchover),
                             "/v1/failover", new ApiServer.Post(io.tandem.model.config.Role.OPERATOR, a.operator::forceFailover)),
                     new Auth(config.users()), a.cloneStreams(),
                     java.util.Set.copyOf(config.peers().stream().map(PeerConfig::address).toList()),
-                    Map.of("/v1/health/primary", a::healthPrimary, "/v1/health/replica", a::healthReplica));
+                    Map.of("/v1/health/primary", a::healthPrimary, "/v1/health/replica", a::healthReplica, "/v1/cluster", a::clusterWatch));
             a.api.start();
         } catch (Exception e) {
             a.closeQuietly();
@@ -377,6 +377,43 @@ public final class Agent implements AutoCloseable {
 
     public ClusterState localState() {
         return sm.state();
+    }
+
+    /** At most this many long-polls wait at once; more are answered at once (a proxy's poll loop then paces itself). */
+    private static final int MAX_WATCHERS = 64;
+    private final java.util.concurrent.atomic.AtomicInteger watchers = new java.util.concurrent.atomic.AtomicInteger();
+
+    /**
+     * GET /v1/cluster[?after=V[&wait=MS]]: the cluster view; with {@code after}, first waits (up to {@code wait}, default
+     * 1000 ms, at most 30 s) until this peer has applied a state newer than version V, so a gateway learns of a new
+     * primary or a switchover's hold as soon as it is committed instead of at its next poll.
+     */
+    private ApiServer.Reply clusterWatch(Map<String, String> q) {
+        if (q.containsKey("after")) {
+            long after;
+            long waitMs;
+            try {
+                after = Long.parseLong(q.get("after"));
+                waitMs = Long.parseLong(q.getOrDefault("wait", "1000"));
+            } catch (NumberFormatException e) {
+                return ApiServer.Reply.error(400, "after (a state version) and wait (milliseconds) must be whole numbers");
+            }
+            if (waitMs < 0 || waitMs > 30_000) {
+                return ApiServer.Reply.error(400, "wait must be between 0 and 30000 ms");
+            }
+            if (watchers.incrementAndGet() <= MAX_WATCHERS) {
+                try {
+                    sm.awaitNewer(after, waitMs);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                } finally {
+                    watchers.decrementAndGet();
+                }
+            } else {
+                watchers.decrementAndGet();
+            }
+        }
+        return ApiServer.Reply.json(200, clusterView());
     }
 
     /** The leader's view when a quorum answers within a heartbeat or two, else this peer's own copy. */

@@ -72,7 +72,8 @@ final class ApiServer implements AutoCloseable {
                         case "GET" -> path.equals("/metrics") ? new Reply(200, metrics.get())
                                 : gets.containsKey(path) ? Reply.json(200, gets.get(path).get())
                                 : checks.containsKey(path) ? checks.get(path).apply(query(request))
-                                : Reply.error(404, "no such path; GET " + gets.keySet() + " /metrics, POST " + posts.keySet());
+                                : Reply.error(404, "no such path; GET " + new java.util.TreeSet<>(java.util.stream.Stream.concat(gets.keySet().stream(),
+                                        checks.keySet().stream()).toList()) + " /metrics, POST " + posts.keySet());
                         case "POST" -> post(request, path, posts, auth);
                         default -> Reply.error(405, "use GET or POST");
                     };

@@ -95,6 +95,22 @@ final class TandemStateMachine extends BaseStateMachine {
         return last.getIndex();
     }
 
+    /**
+     * Waits until this peer has applied a state newer than {@code version}, at most {@code maxMs}; true when it has.
+     * Each applied change wakes every waiter (a virtual thread of the API server each).
+     */
+    boolean awaitNewer(long version, long maxMs) throws InterruptedException {
+        long end = System.nanoTime() + maxMs * 1_000_000L;
+        synchronized (this) {
+            while (state.version() <= version) {
+                long left = end - System.nanoTime();
+                if (left <= 0) return false;
+                java.util.concurrent.TimeUnit.NANOSECONDS.timedWait(this, left);
+            }
+            return true;
+        }
+    }
+
     @Override
     public CompletableFuture<Message> applyTransaction(TransactionContext trx) {
         LogEntryProto entry = trx.getLogEntry();
@@ -109,8 +125,10 @@ final class TandemStateMachine extends BaseStateMachine {
             return CompletableFuture.completedFuture(Message.valueOf("unreadable"));
         }
         synchronized (this) {
+            ClusterState before = state;
             state = state.apply(c);
             updateLastAppliedTermIndex(entry.getTerm(), entry.getIndex());
+            if (state.version() != before.version()) notifyAll(); // long-polls of GET /v1/cluster
         }
         return CompletableFuture.completedFuture(Message.valueOf(Long.toString(state.version())));
     }

@@ -23,7 +23,10 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Three real peers in this JVM on their loopback addresses; the API's mutations need the right token and are audited. */
+/**
+ * Three real peers in this JVM on their loopback addresses; the API's mutations need the right token and are audited,
+ * and a long-poll of GET /v1/cluster answers as soon as one is committed.
+ */
 class ApiAuthTest {
     static final String OPERATOR_TOKEN = "operator-token-for-tests";
     static final String VIEWER_TOKEN = "viewer-token-for-tests";
@@ -112,8 +115,11 @@ class ApiAuthTest {
         HttpResponse<String> r = post("/v1/notes", OPERATOR_TOKEN, "{\"text\":\"starting maintenance of kyiv\"}");
         assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
         JsonNode entry = null;
-        for (JsonNode e : get("/v1/audit").path("audit")) {
-            if (e.path("detail").asText().equals("starting maintenance of kyiv")) entry = e;
+        // frankfurt's own copy: it applies the entry once it learns the commit (its next append from the leader)
+        for (long end = System.nanoTime() + 5_000_000_000L; entry == null && System.nanoTime() < end; Thread.sleep(20)) {
+            for (JsonNode e : get("/v1/audit").path("audit")) {
+                if (e.path("detail").asText().equals("starting maintenance of kyiv")) entry = e;
+            }
         }
         assertThat(entry).as("the note is in the replicated audit log, read from another peer").isNotNull();
         assertThat(entry.path("who").asText()).isEqualTo("olena");
@@ -135,5 +141,36 @@ class ApiAuthTest {
         assertThat(get("/v1/audit").toString()).doesNotContain(OPERATOR_TOKEN);
         assertThat(get("/v1/cluster").toString()).doesNotContain(OPERATOR_TOKEN);
         assertThat(config.users().toString()).doesNotContain(HexFormat.of().formatHex(Auth.sha256(OPERATOR_TOKEN)));
+    }
+
+    @Test
+    void clusterLongPollAnswersWhenTheStateChangesAndNotBefore() throws Exception {
+        long v = get("/v1/cluster").path("version").asLong();
+        for (int i = 0; i < 50; i++) { // start from a quiet state: no change for 500 ms
+            Thread.sleep(500);
+            long now = get("/v1/cluster").path("version").asLong();
+            if (now == v) break;
+            v = now;
+        }
+        long after = v;
+        URI watch = URI.create(config.peer("frankfurt").orElseThrow().apiUrl() + "/v1/cluster?after=" + after + "&wait=20000");
+        var pending = http.sendAsync(HttpRequest.newBuilder(watch).timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
+        Thread.sleep(300);
+        assertThat(pending).as("no change yet: the long-poll waits").isNotDone();
+        long posted = System.nanoTime();
+        assertThat(post("/v1/notes", OPERATOR_TOKEN, "{\"text\":\"wake the watchers\"}").statusCode()).isEqualTo(200);
+        HttpResponse<String> r = pending.get(10, java.util.concurrent.TimeUnit.SECONDS);
+        assertThat(System.nanoTime()).isGreaterThan(posted);
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(Json.MAPPER.readTree(r.body()).path("version").asLong()).isGreaterThan(after);
+
+        var waited = http.send(HttpRequest.newBuilder(URI.create(config.peer("frankfurt").orElseThrow().apiUrl() + "/v1/cluster?after=999999999&wait=200"))
+                .build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(waited.statusCode()).as("a long-poll that times out still answers with the view").isEqualTo(200);
+        for (String bad : List.of("after=x", "after=1&wait=-5", "after=1&wait=60000")) {
+            var b = http.send(HttpRequest.newBuilder(URI.create(config.peer("frankfurt").orElseThrow().apiUrl() + "/v1/cluster?" + bad)).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(b.statusCode()).as(bad).isEqualTo(400);
+        }
     }
 }

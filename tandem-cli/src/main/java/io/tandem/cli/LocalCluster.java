@@ -358,11 +358,24 @@ public final class LocalCluster implements AutoCloseable {
             });
         }
         if (ownedData != null) {
+            keepPostgresLogs();
             try (java.util.stream.Stream<Path> all = Files.walk(ownedData)) {
                 for (Path x : all.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(x);
             } catch (IOException e) {
                 System.err.println("tandem: could not delete " + ownedData + ": " + e.getMessage());
             }
+        }
+    }
+
+    /** Copies each PostgreSQL server log (kept beside its data directory) to the log folder as SITE-pg-NAME.log, before the data goes. */
+    private void keepPostgresLogs() {
+        try (java.util.stream.Stream<Path> all = Files.walk(ownedData)) {
+            for (Path log : all.filter(p -> p.getFileName().toString().endsWith(".log") && Files.isRegularFile(p)).toList()) {
+                Path site = ownedData.relativize(log).getName(0);
+                Files.copy(log, logDir().resolve(site + "-pg-" + log.getFileName()), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            }
+        } catch (IOException | RuntimeException e) {
+            System.err.println("tandem: could not keep the PostgreSQL logs of " + ownedData + ": " + e.getMessage());
         }
     }
 

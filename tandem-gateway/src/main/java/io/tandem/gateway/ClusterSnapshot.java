@@ -25,9 +25,10 @@ record ClusterSnapshot(Map<String, Primary> primaries, Map<String, SiteState> si
      * One answer to GET /v1/cluster. {@code fromLeader}: source was "leader". {@code switching}: resources whose planned
      * switchover has stopped writes at the old primary and not yet ended (the gateway holds their requests).
      */
-    record Answer(boolean fromLeader, String leader, List<Resource> resources, Map<String, SiteState> sites, java.util.Set<String> switching) {
+    record Answer(boolean fromLeader, String leader, List<Resource> resources, Map<String, SiteState> sites, java.util.Set<String> switching,
+                  long version) {
         Answer(boolean fromLeader, String leader, List<Resource> resources, Map<String, SiteState> sites) {
-            this(fromLeader, leader, resources, sites, java.util.Set.of());
+            this(fromLeader, leader, resources, sites, java.util.Set.of(), -1);
         }
     }
 

@@ -22,12 +22,17 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Follows the cluster state by polling every agent's {@code GET /v1/cluster}. Each answer is merged as it
- * arrives (a slow agent never delays the others), and a peer whose previous poll is still out is skipped.
+ * Follows the cluster state with a long-poll per agent: {@code GET /v1/cluster?after=V&wait=1000}, where V is the
+ * state version of that agent's last answer. An agent answers as soon as it has applied a newer state (a new primary,
+ * a switchover's stop-writes step), else after the wait; the next request goes out at once. An agent that answers
+ * without waiting (no long-poll) is asked again every {@code poll_interval}, and so is one whose request failed.
+ * Each answer is merged as it arrives, so a slow agent never delays the others.
  */
 final class ClusterWatcher implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ClusterWatcher.class);
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** How long an agent may hold a long-poll; also bounds how stale the unversioned parts of a view (fenced flags) get. */
+    static final long WAIT_MS = 1000;
 
     private final List<PeerConfig> peers;
     private final Duration interval;
@@ -35,8 +40,9 @@ final class ClusterWatcher implements AutoCloseable {
     private final Consumer<ClusterSnapshot> onChange;
     private final HttpClient http;
     private final ScheduledExecutorService timer;
-    private final Map<String, Boolean> inFlight = new ConcurrentHashMap<>();
+    private final Map<String, Long> versions = new ConcurrentHashMap<>();
     private final Map<String, String> lastError = new ConcurrentHashMap<>();
+    private volatile boolean closed;
     private ClusterSnapshot snapshot = ClusterSnapshot.empty();
 
     ClusterWatcher(List<PeerConfig> peers, Duration interval, Duration timeout, Consumer<ClusterSnapshot> onChange) {
@@ -53,12 +59,12 @@ final class ClusterWatcher implements AutoCloseable {
     }
 
     void start() {
-        timer.scheduleWithFixedDelay(this::pollAll, 0, interval.toMillis(), TimeUnit.MILLISECONDS);
+        for (PeerConfig p : peers) timer.execute(() -> watch(p));
     }
 
-    /** Polls at once, e.g. when a release is asked for and the new primary should be learned without waiting. */
+    /** Asks every agent once at once, without waiting, e.g. when a release is asked for and the new primary should be learned now. */
     void pollNow() {
-        timer.execute(this::pollAll);
+        for (PeerConfig p : peers) timer.execute(() -> ask(p, -1, null));
     }
 
     synchronized ClusterSnapshot snapshot() {
@@ -70,26 +76,45 @@ final class ClusterWatcher implements AutoCloseable {
         return new HashMap<>(lastError);
     }
 
-    private void pollAll() {
-        for (PeerConfig p : peers) {
-            if (inFlight.putIfAbsent(p.name(), Boolean.TRUE) != null) continue;
-            HttpRequest req = HttpRequest.newBuilder(URI.create(p.apiUrl() + "/v1/cluster")).timeout(timeout).GET().build();
-            http.sendAsync(req, HttpResponse.BodyHandlers.ofString()).whenComplete((resp, err) -> {
-                inFlight.remove(p.name());
-                if (err != null) {
-                    failed(p, err.getClass().getSimpleName() + " " + err.getMessage());
-                } else if (resp.statusCode() != 200) {
-                    failed(p, "HTTP " + resp.statusCode());
-                } else {
-                    try {
-                        accept(parse(resp.body()));
-                        lastError.remove(p.name());
-                    } catch (IOException | RuntimeException e) {
-                        failed(p, "unreadable answer: " + e.getMessage());
-                    }
+    /** One long-poll of {@code p}; when it ends, the next is scheduled (at once, or after poll_interval). */
+    private void watch(PeerConfig p) {
+        if (closed) return;
+        long after = versions.getOrDefault(p.name(), -1L);
+        long t0 = System.nanoTime();
+        ask(p, after, ok -> {
+            if (closed) return;
+            long tookMs = (System.nanoTime() - t0) / 1_000_000;
+            long newer = versions.getOrDefault(p.name(), -1L);
+            // a changed state, or a real long-poll that timed out: ask again now; else (an error, or an agent that
+            // answers at once) pace the loop by poll_interval
+            boolean again = ok && (newer > after || tookMs >= WAIT_MS / 2);
+            timer.schedule(() -> watch(p), again ? 0 : interval.toMillis(), TimeUnit.MILLISECONDS);
+        });
+    }
+
+    private void ask(PeerConfig p, long after, Consumer<Boolean> then) {
+        String query = after < 0 ? "" : "?after=" + after + "&wait=" + WAIT_MS;
+        HttpRequest req = HttpRequest.newBuilder(URI.create(p.apiUrl() + "/v1/cluster" + query))
+                .timeout(after < 0 ? timeout : timeout.plusMillis(WAIT_MS)).GET().build();
+        http.sendAsync(req, HttpResponse.BodyHandlers.ofString()).whenComplete((resp, err) -> {
+            boolean ok = false;
+            if (err != null) {
+                failed(p, err.getClass().getSimpleName() + " " + err.getMessage());
+            } else if (resp.statusCode() != 200) {
+                failed(p, "HTTP " + resp.statusCode());
+            } else {
+                try {
+                    ClusterSnapshot.Answer a = parse(resp.body());
+                    versions.put(p.name(), a.version());
+                    accept(a);
+                    lastError.remove(p.name());
+                    ok = true;
+                } catch (IOException | RuntimeException e) {
+                    failed(p, "unreadable answer: " + e.getMessage());
                 }
-            });
-        }
+            }
+            if (then != null) then.accept(ok);
+        });
     }
 
     private void failed(PeerConfig p, String why) {
@@ -135,11 +160,12 @@ final class ClusterWatcher implements AutoCloseable {
             // hold from the moment writes stop until the runbook ends (after the promotion the route moves first)
             if (stopping || promoted) switching.add(rb.path("resource").asText(""));
         }
-        return new ClusterSnapshot.Answer(fromLeader, root.path("leader").asText(""), resources, sites, switching);
+        return new ClusterSnapshot.Answer(fromLeader, root.path("leader").asText(""), resources, sites, switching, root.path("version").asLong(-1));
     }
 
     @Override
     public void close() {
+        closed = true;
         timer.shutdownNow();
         http.shutdownNow();
     }

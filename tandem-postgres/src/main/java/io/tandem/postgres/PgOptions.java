@@ -36,6 +36,9 @@ public record PgOptions(String siteName, Path dataDir, String listenAddress, int
             "hot_standby", "on",
             "hot_standby_feedback", "on",
             "wal_log_hints", "on", // pg_rewind needs it (or data checksums)
+            // a standby confirms what it flushed with every batch; this bounds a missed confirmation (a synchronous
+            // commit waiting on it) to 1 s instead of the default 10 s
+            "wal_receiver_status_interval", "1s",
             "max_connections", "100");
 
     public PgOptions {

@@ -95,7 +95,7 @@ public final class ConfigKeys {
     public static final ConfigKey<Integer> GW_HOLD_QUEUE = new ConfigKey<>("gateway.hold_queue", ConfigKey.INT, 1000,
             "At most this many requests and connections wait during a hold; more get 503 with Retry-After at once.");
     public static final ConfigKey<Duration> GW_POLL_INTERVAL = new ConfigKey<>("gateway.poll_interval", ConfigKey.DURATION, Duration.ofMillis(200),
-            "How often the gateway asks the agents for the cluster state (GET /v1/cluster).");
+            "The gateway long-polls each agent's GET /v1/cluster (answered as soon as the state changes, else after 1 s); this is the pause before asking again after an error, or an agent that does not long-poll.");
     public static final ConfigKey<Duration> GW_POLL_TIMEOUT = new ConfigKey<>("gateway.poll_timeout", ConfigKey.DURATION, Duration.ofMillis(500),
             "How long one cluster-state request may take before that agent is skipped for the round.");
     public static final ConfigKey<Duration> GW_CONNECT_TIMEOUT = new ConfigKey<>("gateway.connect_timeout", ConfigKey.DURATION, Duration.ofSeconds(2),
