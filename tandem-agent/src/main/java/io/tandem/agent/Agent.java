@@ -66,6 +66,8 @@ public final class Agent implements AutoCloseable {
     private final Counter heartbeatFailures;
     private final List<String> localEvents = new ArrayList<>();
     private ApiServer api;
+    /** The gateway role (gateway.in_agents), on this site's address; null otherwise. */
+    private io.tandem.gateway.Gateway gateway;
     private volatile boolean quorumReachable;
     private volatile long lastHeartbeatSentMs = Long.MIN_VALUE / 2;
     private volatile boolean lastHeartbeatFailed;
@@ -133,6 +135,14 @@ public final class Agent implements AutoCloseable {
             a.closeQuietly();
             String what = rootCause(e) instanceof BindException ? "the port is in use or the address is not on this host" : rootMessage(e);
             throw new AgentException("cannot serve the API of " + name + " on " + me.apiUrl() + ": " + what, e);
+        }
+        if (config.gateway().inAgents() && config.gateway().enabled() && me.kind() == io.tandem.model.config.PeerKind.SITE) {
+            try {
+                a.gateway = io.tandem.gateway.Gateway.startOn(config, me.address());
+            } catch (RuntimeException e) {
+                a.closeQuietly();
+                throw new AgentException("cannot run the gateway role of " + name + " (gateway.in_agents): " + rootMessage(e), e);
+            }
         }
         long hb = config.timing().heartbeat().toMillis();
         a.leaseLoop.scheduleAtFixedRate(a::leaseTick, 0, LEASE_TICK_MS, TimeUnit.MILLISECONDS);
@@ -549,6 +559,7 @@ public final class Agent implements AutoCloseable {
     }
 
     private void closeQuietly() {
+        if (gateway != null) gateway.close();
         try {
             if (api != null) api.close();
         } catch (Exception e) {

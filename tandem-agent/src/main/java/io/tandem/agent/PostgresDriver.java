@@ -76,6 +76,12 @@ final class PostgresDriver implements ResourceDriver {
     private volatile boolean closed;
     /** Writes stopped for a switchover (read-only, still streaming); a lost lease must still stop the server. */
     private volatile boolean writesStopped;
+    /** After a switchover's stop-writes: the last position written before the clean stop (reported while stopped). */
+    private volatile long finalPosition;
+    /** The role file's mark of a former primary that a switchover stopped cleanly (its WAL ends where its standbys' does). */
+    static final String STOPPED_CLEAN = "primary-stopped-clean";
+    /** How long a cleanly stopped former primary may take to stream from the new primary before it is rewound instead. */
+    private static final long FOLLOW_CHECK_MS = 15_000;
 
     PostgresDriver(TandemConfig config, PeerConfig site, ResourceConfig resource, CloneSource cloneSource) {
         this.site = site.name();
@@ -146,11 +152,19 @@ final class PostgresDriver implements ResourceDriver {
         if (serving != LocalRole.PRIMARY) return;
         synchronized (lock) {
             try {
-                long ms = server.fence(FenceMode.READ_ONLY).toMillis();
+                long t0 = System.nanoTime();
+                server.fence(FenceMode.READ_ONLY); // clients cut, no new writes
                 writesStopped = true;
                 serving = LocalRole.FENCED;
-                probe(); // the final position, reported with the next heartbeat
-                LOG.info("event=pg-writes-stopped site={} resource={} ms={} reason=\"{}\"", site, resource.name(), ms, reason);
+                probe();
+                finalPosition = lastProbe instanceof PgStatus.Primary pr ? pr.currentLsn().value() : 0L;
+                // A clean stop: PostgreSQL's walsenders exit only once each streaming standby has flushed all WAL,
+                // the shutdown checkpoint included. The target, promoted after it replayed at least finalPosition,
+                // then holds this site's whole history, which can follow the new timeline without a rewind or clone.
+                server.stop(io.tandem.postgres.StopMode.FAST);
+                writeRole(STOPPED_CLEAN, servingEpoch);
+                LOG.info("event=pg-writes-stopped site={} resource={} ms={} final_lsn={} stopped=clean reason=\"{}\"", site, resource.name(),
+                        (System.nanoTime() - t0) / 1_000_000, new io.tandem.postgres.Lsn(finalPosition), reason);
             } catch (PgException e) {
                 lastError = "stop writes: " + e.getMessage();
                 LOG.error("event=pg-stop-writes-failed site={} resource={} error=\"{}\"", site, resource.name(), e.getMessage());
@@ -240,15 +254,20 @@ final class PostgresDriver implements ResourceDriver {
         String[] was = readRole();
         synchronized (lock) {
             if (wanted != w) return;
+            boolean following = false;
             if (!server.isInitialized()) {
                 cloneFrom(w.primary());
-            } else if (was[0].equals("primary") && Long.parseLong(was[1]) < w.epoch()) {
-                // A former primary may hold WAL the new primary never had: it cannot simply follow.
-                rejoin(w.primary());
+            } else if (was[0].startsWith("primary") && Long.parseLong(was[1]) < w.epoch()) {
+                // A former primary may hold WAL the new primary never had: it cannot simply follow, unless a switchover
+                // stopped it cleanly (then it follows; PostgreSQL itself refuses a history the new primary lacks).
+                following = was[0].equals(STOPPED_CLEAN) && followWithoutRewind(upstream, w.primary());
+                if (!following) rejoin(w.primary());
             }
-            action = "follow " + w.primary();
             writesStopped = false;
-            server.follow(upstream);
+            if (!following) {
+                action = "follow " + w.primary();
+                server.follow(upstream);
+            }
             writeRole("standby", w.epoch());
             serving = LocalRole.STANDBY;
             servingEpoch = w.epoch();
@@ -273,6 +292,37 @@ final class PostgresDriver implements ResourceDriver {
             LOG.info("event=pg-cloned site={} resource={} from={} method=backup-api bytes={} ms={}", site, resource.name(), primary, bytes,
                     (System.nanoTime() - t0) / 1_000_000);
         }
+    }
+
+    /**
+     * A former primary that a switchover stopped cleanly follows the new primary as it is; true once it streams. False
+     * (and stopped) when it does not stream within {@link #FOLLOW_CHECK_MS}, e.g. because PostgreSQL found its history
+     * diverged: the caller rewinds or re-clones it then.
+     */
+    private boolean followWithoutRewind(Upstream upstream, String primary) {
+        action = "follow " + primary + " (stopped cleanly by the switchover: no rewind needed)";
+        long t0 = System.nanoTime();
+        try {
+            server.follow(upstream);
+            while ((System.nanoTime() - t0) / 1_000_000 < FOLLOW_CHECK_MS) {
+                probe();
+                if (lastProbe instanceof PgStatus.Standby st && st.streaming()) {
+                    LOG.info("event=pg-rejoined site={} resource={} primary={} method=follow ms={}", site, resource.name(), primary,
+                            (System.nanoTime() - t0) / 1_000_000);
+                    return true;
+                }
+                Thread.sleep(100);
+            }
+            LOG.warn("event=pg-follow-failed site={} resource={} primary={} msg=\"not streaming after {} ms; rejoining by rewind or clone\"",
+                    site, resource.name(), primary, FOLLOW_CHECK_MS);
+        } catch (PgException e) {
+            LOG.warn("event=pg-follow-failed site={} resource={} primary={} error=\"{}\" msg=\"rejoining by rewind or clone\"", site,
+                    resource.name(), primary, e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        server.stop(io.tandem.postgres.StopMode.FAST);
+        return false;
     }
 
     /**
@@ -344,7 +394,7 @@ final class PostgresDriver implements ResourceDriver {
         long position = switch (p) {
             case PgStatus.Primary pr -> pr.currentLsn().value();
             case PgStatus.Standby st -> st.replayLsn().value();
-            case PgStatus.Down d -> 0L;
+            case PgStatus.Down d -> writesStopped ? finalPosition : 0L;
         };
         List<String> caughtUp = p instanceof PgStatus.Primary pr
                 ? resource.sites().stream().filter(s -> !s.equals(site) && pr.caughtUp(s)).toList() : List.of();

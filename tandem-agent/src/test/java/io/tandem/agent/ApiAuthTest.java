@@ -39,20 +39,11 @@ class ApiAuthTest {
 
     @BeforeAll
     static void startCluster() throws Exception {
-        String yaml = """
-                cluster: api-test
-                data_dir: data
-                sites:
-                  - {name: kyiv, address: 127.0.1.1, raft_port: %d, api_port: %d}
-                  - {name: frankfurt, address: 127.0.2.1, raft_port: %d, api_port: %d}
-                witness: {address: 127.0.3.1, raft_port: %d, api_port: %d}
-                resources:
-                  - {name: db, kind: postgres}
+        String yaml = ThreePeers.yaml("api-test") + """
                 users:
                   - {name: olena, role: operator, token_sha256: %s}
                   - {name: viktor, role: viewer, token_sha256: %s}
-                """.formatted(port("127.0.1.1"), port("127.0.1.1"), port("127.0.2.1"), port("127.0.2.1"), port("127.0.3.1"), port("127.0.3.1"),
-                HexFormat.of().formatHex(Auth.sha256(OPERATOR_TOKEN)), HexFormat.of().formatHex(Auth.sha256(VIEWER_TOKEN)));
+                """.formatted(HexFormat.of().formatHex(Auth.sha256(OPERATOR_TOKEN)), HexFormat.of().formatHex(Auth.sha256(VIEWER_TOKEN)));
         Path file = dir.resolve("tandem.yaml");
         Files.writeString(file, yaml);
         config = ConfigLoader.load(file);
@@ -71,11 +62,6 @@ class ApiAuthTest {
         agents.forEach(Agent::close);
     }
 
-    static int port(String address) throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName(address))) {
-            return s.getLocalPort();
-        }
-    }
 
     static HttpResponse<String> post(String path, String token, String body) throws Exception {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(config.peer("kyiv").orElseThrow().apiUrl() + path))

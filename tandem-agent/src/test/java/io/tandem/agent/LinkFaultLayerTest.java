@@ -50,8 +50,8 @@ class LinkFaultLayerTest {
                 witness: {address: 127.0.3.1, raft_port: %d, api_port: %d}
                 resources:
                   - {name: db, kind: store, mode: sync}   # a recording driver: this is about Raft, not PostgreSQL
-                """.formatted(ApiAuthTest.port("127.0.1.1"), ApiAuthTest.port("127.0.1.1"), ApiAuthTest.port("127.0.2.1"),
-                ApiAuthTest.port("127.0.2.1"), ApiAuthTest.port("127.0.3.1"), ApiAuthTest.port("127.0.3.1"));
+                """.formatted(ThreePeers.port("127.0.1.1"), ThreePeers.port("127.0.1.1"), ThreePeers.port("127.0.2.1"),
+                ThreePeers.port("127.0.2.1"), ThreePeers.port("127.0.3.1"), ThreePeers.port("127.0.3.1"));
         Files.writeString(dir.resolve("tandem.yaml"), yaml);
         config = ConfigLoader.load(dir.resolve("tandem.yaml"));
         faults = dir.resolve("link-faults");

@@ -21,16 +21,7 @@ class SnapshotRecoveryTest {
     @Test
     void restartedPeerRecoversStateFromSnapshotAndLog() throws Exception {
         System.setProperty("tandem.raft.snapshotEvery", "20");
-        String yaml = """
-                cluster: snap-test
-                sites:
-                  - {name: kyiv, address: 127.0.1.1, raft_port: %d, api_port: %d}
-                  - {name: frankfurt, address: 127.0.2.1, raft_port: %d, api_port: %d}
-                witness: {address: 127.0.3.1, raft_port: %d, api_port: %d}
-                resources:
-                  - {name: db, kind: postgres}
-                """.formatted(ApiAuthTest.port("127.0.1.1"), ApiAuthTest.port("127.0.1.1"), ApiAuthTest.port("127.0.2.1"),
-                ApiAuthTest.port("127.0.2.1"), ApiAuthTest.port("127.0.3.1"), ApiAuthTest.port("127.0.3.1"));
+        String yaml = ThreePeers.yaml("snap-test");
         Files.writeString(dir.resolve("tandem.yaml"), yaml);
         TandemConfig config = ConfigLoader.load(dir.resolve("tandem.yaml"));
         List<Agent> agents = new ArrayList<>();

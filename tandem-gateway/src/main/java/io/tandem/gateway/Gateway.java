@@ -40,9 +40,9 @@ public final class Gateway implements AutoCloseable {
     private final List<Channel> listeners = new ArrayList<>();
     private HealthChecker checker;
 
-    private Gateway(TandemConfig config) {
+    private Gateway(TandemConfig config, GatewayConfig gw) {
         this.config = config;
-        this.gw = config.gateway();
+        this.gw = gw;
         this.router = new Router(gw, metrics);
         this.hold = new HoldGate(gw.holdMax(), gw.holdQueue());
         this.watcher = new ClusterWatcher(config.peers(), gw.pollInterval(), gw.pollTimeout(), s -> {
@@ -55,7 +55,16 @@ public final class Gateway implements AutoCloseable {
 
     /** Binds the HTTP proxy, the TCP listeners and the admin API, and starts following the cluster state. */
     public static Gateway start(TandemConfig config) {
-        Gateway g = new Gateway(config);
+        return start(config, config.gateway());
+    }
+
+    /** As {@link #start(TandemConfig)}, listening on {@code address} instead of listen_address (the gateway role of a site's agent). */
+    public static Gateway startOn(TandemConfig config, String address) {
+        return start(config, config.gateway().withListenAddress(address));
+    }
+
+    private static Gateway start(TandemConfig config, GatewayConfig gw) {
+        Gateway g = new Gateway(config, gw);
         try {
             g.bind();
         } catch (RuntimeException e) {
@@ -72,6 +81,9 @@ public final class Gateway implements AutoCloseable {
         ProxyContext cx = new ProxyContext(gw, router, hold, metrics, upstreams);
         registerGauges();
         listeners.add(listen("http_port", gw.httpPort(), HttpFrontend.initializer(cx), true, workers));
+        if (gw.tls().isPresent()) {
+            listeners.add(listen("tls.port", gw.tls().get().port(), HttpFrontend.initializer(cx, sslContext(gw.tls().get())), true, workers));
+        }
         for (TcpListenerConfig l : gw.tcpListeners()) {
             listeners.add(listen("TCP listener '" + l.name() + "'", l.port(), TcpProxy.initializer(l, cx), false, workers));
         }
@@ -86,6 +98,16 @@ public final class Gateway implements AutoCloseable {
         checker.start(gw.services(), router.upstreamsByService());
         log.info("event=gateway_started http={} admin={} tcp_listeners={} transport={} routes={} services={}", httpAddress(), adminAddress(),
                 gw.tcpListeners().size(), transport.name(), gw.routes().size(), gw.services().size());
+    }
+
+    private io.netty.handler.ssl.SslContext sslContext(io.tandem.model.config.TlsConfig tls) {
+        try {
+            return io.netty.handler.ssl.SslContextBuilder.forServer(tls.certFile().toFile(), tls.keyFile().toFile()).build();
+        } catch (javax.net.ssl.SSLException | IllegalArgumentException e) {
+            throw new IllegalStateException("cannot use the TLS certificate " + tls.certFile() + " with the key " + tls.keyFile() + ": "
+                    + e.getMessage() + " (the key must be an unencrypted PKCS#8 PEM that matches the certificate; see gateway.tls in "
+                    + config.source() + ")", e);
+        }
     }
 
     private Channel listen(String what, int port, ChannelInitializer<Channel> init, boolean autoRead, EventLoopGroup group) {

@@ -75,6 +75,8 @@ final class HttpFrontend extends ChannelInboundHandlerAdapter {
     private Router.Route route;
     /** The routed service's eject_after_5xx, taken at dispatch. */
     private int ejectAfter5xx;
+    /** Set-Cookie value to add to the answer (a sticky service whose client is new or moved), else null. */
+    private String stickyCookie;
     private Upstream upstream;
     private Channel upChannel;
     private long startNanos;
@@ -83,19 +85,36 @@ final class HttpFrontend extends ChannelInboundHandlerAdapter {
     private boolean keepAlive, http10, expectContinue, continueSent, requestDone, requestWritten, bodyForwarded;
     private boolean responseStarted, interim, upstreamReusable, closing, flushUpstream;
 
-    HttpFrontend(ProxyContext cx) {
+    /** Whether this connection came in over TLS (X-Forwarded-Proto: https). */
+    private final boolean https;
+
+    HttpFrontend(ProxyContext cx, boolean https) {
         this.cx = cx;
+        this.https = https;
     }
 
     /** The client-side pipeline: first-byte watch (header timeout), strict decoder, encoder, flow control, this. */
     static ChannelInitializer<Channel> initializer(ProxyContext cx) {
+        return initializer(cx, null);
+    }
+
+    /**
+     * As {@link #initializer(ProxyContext)}, behind TLS when {@code tls} is given: the handshake must end within
+     * header_timeout, so a client that never completes it is closed like one that never sends a header.
+     */
+    static ChannelInitializer<Channel> initializer(ProxyContext cx, io.netty.handler.ssl.SslContext tls) {
         HttpDecoderConfig limits = new HttpDecoderConfig().setMaxInitialLineLength((int) cx.config().maxRequestLine().bytes())
                 .setMaxHeaderSize((int) cx.config().maxHeaderSize().bytes()).setMaxChunkSize(MAX_CHUNK)
                 .setAllowDuplicateContentLengths(false).setStrictLineParsing(true);
         return new ChannelInitializer<>() {
             @Override
             protected void initChannel(Channel ch) {
-                HttpFrontend front = new HttpFrontend(cx);
+                HttpFrontend front = new HttpFrontend(cx, tls != null);
+                if (tls != null) {
+                    io.netty.handler.ssl.SslHandler ssl = tls.newHandler(ch.alloc());
+                    ssl.setHandshakeTimeoutMillis(Math.max(1, cx.headerTimeoutNanos() / 1_000_000));
+                    ch.pipeline().addLast(ssl);
+                }
                 ch.pipeline().addLast(front.new ByteWatch(), new HttpCodecs.RequestDecoder(limits), front.encoder,
                         new io.netty.handler.flow.FlowControlHandler(), front);
             }
@@ -257,7 +276,7 @@ final class HttpFrontend extends ChannelInboundHandlerAdapter {
             reject(HttpResponseStatus.NOT_FOUND, "no route for this host and path", false);
             return false;
         }
-        ProxyHeaders.toUpstream(req, clientIp());
+        ProxyHeaders.toUpstream(req, clientIp(), https);
         long gen = generation;
         if (!cx.hold().held()) {
             dispatch(); // no hold: the common case, without the two callbacks below
@@ -315,16 +334,39 @@ final class HttpFrontend extends ChannelInboundHandlerAdapter {
         ctx.fireChannelReadComplete();
     }
 
+    /** The value of the named cookie in the request's Cookie headers, or null. */
+    private static String cookieValue(HttpRequest req, String name) {
+        for (String h : req.headers().getAll(HttpHeaderNames.COOKIE)) {
+            for (io.netty.handler.codec.http.cookie.Cookie c : io.netty.handler.codec.http.cookie.ServerCookieDecoder.LAX.decode(h)) {
+                if (c.name().equals(name)) return c.value();
+            }
+        }
+        return null;
+    }
+
+    private static io.netty.handler.codec.http.cookie.Cookie stickyCookie(String name, String value) {
+        io.netty.handler.codec.http.cookie.DefaultCookie c = new io.netty.handler.codec.http.cookie.DefaultCookie(name, value);
+        c.setPath("/");
+        c.setHttpOnly(true);
+        c.setSameSite(io.netty.handler.codec.http.cookie.CookieHeaderNames.SameSite.Lax);
+        return c;
+    }
+
     /** Sends the request to an instance of its route's service; runs again (once) to retry elsewhere. */
     private void dispatch() {
         RoutingTable.Target target = cx.router().table().target(route.config().service());
-        Upstream u = RoutingTable.pick(target, upstream);
+        String cookie = target.service().stickyCookie();
+        String wanted = !cookie.isEmpty() && attempts == 0 ? cookieValue(request, cookie) : null;
+        Upstream stuck = RoutingTable.sticky(target, wanted);
+        Upstream u = stuck != null ? stuck : RoutingTable.pick(target, upstream);
         if (u == null) {
             reject(HttpResponseStatus.SERVICE_UNAVAILABLE, "service '" + target.service().name() + "' has no target: " + RoutingTable.unavailable(target), true);
             return;
         }
         upstream = u;
         ejectAfter5xx = target.service().ejectAfter5xx();
+        stickyCookie = cookie.isEmpty() || u.stickyId.equals(wanted) ? null
+                : io.netty.handler.codec.http.cookie.ServerCookieEncoder.STRICT.encode(stickyCookie(cookie, u.stickyId));
         attempts++;
         // A retry never takes a pooled connection: the failure may have been a stale keep-alive.
         Channel idle = attempts == 1 ? u.pollIdle(ctx.channel().eventLoop()) : null;
@@ -428,6 +470,7 @@ final class HttpFrontend extends ChannelInboundHandlerAdapter {
             keepAlive = false; // the body ends when the connection does, or the client's request body is still unread
         }
         ProxyHeaders.toClient(r, keepAlive);
+        if (stickyCookie != null) r.headers().add(HttpHeaderNames.SET_COOKIE, stickyCookie);
         if (http10) {
             r.headers().remove(HttpHeaderNames.TRANSFER_ENCODING);
             if (keepAlive) r.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);

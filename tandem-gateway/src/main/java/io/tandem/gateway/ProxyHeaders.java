@@ -19,6 +19,7 @@ final class ProxyHeaders {
     private static final AsciiString VIA_11 = AsciiString.cached(VIA);
     private static final AsciiString VIA_10 = AsciiString.cached("1.0 tandem");
     private static final AsciiString PROTO_HTTP = AsciiString.cached("http");
+    private static final AsciiString PROTO_HTTPS = AsciiString.cached("https");
 
     private ProxyHeaders() {}
 
@@ -26,7 +27,7 @@ final class ProxyHeaders {
      * Prepares a client's request for the upstream: HTTP/1.1 with keep-alive whatever the client asked
      * (the client's own connection is handled by the gateway). Measured-hot: once per request.
      */
-    static void toUpstream(HttpRequest req, String clientIp) {
+    static void toUpstream(HttpRequest req, String clientIp, boolean https) {
         HttpHeaders h = req.headers();
         boolean chunked = chunked(h);
         removeHopByHop(h);
@@ -37,7 +38,7 @@ final class ProxyHeaders {
         String host = h.get(HttpHeaderNames.HOST);
         String xff = h.get(X_FORWARDED_FOR);
         h.set(X_FORWARDED_FOR, xff == null ? clientIp : xff + ", " + clientIp);
-        h.set(X_FORWARDED_PROTO, PROTO_HTTP);
+        h.set(X_FORWARDED_PROTO, https ? PROTO_HTTPS : PROTO_HTTP);
         if (host != null) {
             h.set(X_FORWARDED_HOST, host);
         }

@@ -93,6 +93,15 @@ final class RoutingTable {
         return first.down() ? (avoid != null && !avoid.down() ? avoid : null) : first;
     }
 
+    /** The target instance a sticky cookie names, if it serves now (not down, not ejected); else null. */
+    static Upstream sticky(Target t, String id) {
+        if (id == null) return null;
+        for (Upstream u : t.upstreams()) {
+            if (u.stickyId.equals(id)) return u.down() || u.ejected() ? null : u;
+        }
+        return null;
+    }
+
     /** Why {@link #pick} found nothing. */
     static String unavailable(Target t) {
         if (!t.reason().isEmpty()) return t.reason();

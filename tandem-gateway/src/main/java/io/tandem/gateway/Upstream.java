@@ -21,6 +21,8 @@ final class Upstream {
     final String site;
     final InetSocketAddress address;
     final int weight;
+    /** The value of a sticky cookie naming this instance: the same at every gateway and after a restart. */
+    final String stickyId;
     private final Map<EventLoop, ArrayDeque<Channel>> idle = new ConcurrentHashMap<>();
     private volatile long ejectedUntilNanos;
     /** Failed its active health checks ({@code fall} in a row) and not yet passed {@code rise} in a row. */
@@ -35,6 +37,17 @@ final class Upstream {
         this.site = config.site();
         this.address = new InetSocketAddress(config.address().host(), config.address().port());
         this.weight = config.weight();
+        this.stickyId = stickyId(service, site, config.address().host() + ":" + config.address().port());
+    }
+
+    private static String stickyId(String service, String site, String address) {
+        try {
+            byte[] h = java.security.MessageDigest.getInstance("SHA-256")
+                    .digest((service + "|" + site + "|" + address).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            return java.util.HexFormat.of().formatHex(h, 0, 8);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is missing from this JVM", e);
+        }
     }
 
     String label() {

@@ -21,7 +21,7 @@ import org.junit.jupiter.api.Test;
 /**
  * Active health checks (HTTP and TCP) and passive ejection after a burst of 5xx answers, against real upstreams:
  * an instance that fails its checks gets no request until it passes again, and one that answers 5xx in a row is
- * skipped while its service has another.
+ * skipped while its service has another; a sticky cookie keeps a client on one instance while that instance serves.
  */
 class HealthCheckTest {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -55,6 +55,7 @@ class HealthCheckTest {
                     - name: web
                       mode: active-active
                       eject_after_5xx: 3
+                      sticky_cookie: tandem_web
                       health_check: {path: /healthz, interval: 100ms, timeout: 100ms, rise: 2, fall: 2}
                       instances:
                         - {site: kyiv, address: "%s"}
@@ -151,5 +152,35 @@ class HealthCheckTest {
 
     private String metrics() throws Exception {
         return client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + adminPort + "/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body();
+    }
+
+    @Test
+    void aStickyCookieKeepsTheClientOnOneInstanceWhileItServes() throws Exception {
+        HttpResponse<String> first = get("/x");
+        String setCookie = first.headers().firstValue("Set-Cookie").orElseThrow(() -> new AssertionError("no Set-Cookie on a sticky service's first answer"));
+        assertThat(setCookie).startsWith("tandem_web=").contains("Path=/", "HTTPOnly", "SameSite=Lax");
+        String cookie = setCookie.substring(0, setCookie.indexOf(';'));
+        String site = first.body().split(" ")[0];
+        for (int i = 0; i < 10; i++) {
+            HttpResponse<String> r = withCookie(cookie);
+            assertThat(r.body()).as("request %d with the cookie", i).startsWith(site + " ");
+            assertThat(r.headers().firstValue("Set-Cookie")).as("no new cookie while the instance serves").isEmpty();
+        }
+        assertThat(sites(10)).as("without the cookie: round robin").contains("kyiv", "frankfurt");
+
+        // its instance leaves rotation: the client moves, and is told its new instance
+        TestUpstream mine = site.equals("kyiv") ? kyiv : frankfurt;
+        String other = site.equals("kyiv") ? "frankfurt" : "kyiv";
+        mine.healthStatus = 503;
+        await("the client's instance out of rotation").atMost(Duration.ofSeconds(5)).until(() -> !healthy("web", site));
+        HttpResponse<String> moved = withCookie(cookie);
+        assertThat(moved.body()).startsWith(other + " ");
+        assertThat(moved.headers().firstValue("Set-Cookie")).hasValueSatisfying(v -> assertThat(v).startsWith("tandem_web=").doesNotStartWith(cookie + ";"));
+        assertThat(withCookie("tandem_web=not-an-instance").statusCode()).as("an unknown value is just a new client").isEqualTo(200);
+    }
+
+    private HttpResponse<String> withCookie(String cookie) throws Exception {
+        return client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort + "/x")).header("Cookie", "other=1; " + cookie)
+                .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
     }
 }

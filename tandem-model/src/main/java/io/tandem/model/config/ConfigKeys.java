@@ -112,6 +112,14 @@ public final class ConfigKeys {
             "Largest request header block accepted; larger gets 431.");
     public static final ConfigKey<Duration> GW_EJECT_FOR = new ConfigKey<>("gateway.eject_for", ConfigKey.DURATION, Duration.ofSeconds(5),
             "An instance that refused a connection is skipped for this long while its service has other instances.");
+    public static final ConfigKey<Integer> GW_TLS_PORT = new ConfigKey<>("gateway.tls.port", ConfigKey.PORT, null,
+            "HTTPS port: the same routes as http_port, with TLS ended at the gateway (required when the section is present).");
+    public static final ConfigKey<String> GW_TLS_CERT = new ConfigKey<>("gateway.tls.cert_file", ConfigKey.STRING, null,
+            "PEM file with the certificate chain, server certificate first; relative to this file's folder.");
+    public static final ConfigKey<String> GW_TLS_KEY = new ConfigKey<>("gateway.tls.key_file", ConfigKey.STRING, null,
+            "PEM file with the unencrypted PKCS#8 private key (BEGIN PRIVATE KEY; `openssl pkcs8 -topk8 -nocrypt` converts others).");
+    public static final ConfigKey<Boolean> GW_IN_AGENTS = new ConfigKey<>("gateway.in_agents", ConfigKey.BOOL, false,
+            "Also run the gateway inside every site's agent, on the site's own address with these ports (listen_address is then for `tandem gateway` at the edge only).");
     public static final ConfigKey<Boolean> GW_ACCESS_LOG = new ConfigKey<>("gateway.access_log", ConfigKey.BOOL, true,
             "Log one line per request (logger tandem.gateway.access).");
 
@@ -123,6 +131,8 @@ public final class ConfigKeys {
             "The replicated resource whose primary site serves an active-passive service (required for active-passive).");
     public static final ConfigKey<Integer> SVC_EJECT_5XX = new ConfigKey<>("gateway.services[].eject_after_5xx", ConfigKey.INT, 5,
             "Consecutive 5xx answers of an instance that skip it for eject_for while its service has other instances; 0 turns this off.");
+    public static final ConfigKey<String> SVC_STICKY = new ConfigKey<>("gateway.services[].sticky_cookie", ConfigKey.STRING, "",
+            "Name of a cookie that keeps a client on one instance (active-active): set on the first answer, followed while that instance serves; empty: no stickiness.");
     public static final ConfigKey<HealthCheckType> HC_TYPE = new ConfigKey<>("gateway.services[].health_check.type", ConfigKey.enumType(HealthCheckType.class),
             HealthCheckType.HTTP, "http: GET path, healthy on 2xx/3xx; tcp: a connection is accepted. The section turns active checks on.");
     public static final ConfigKey<String> HC_PATH = new ConfigKey<>("gateway.services[].health_check.path", ConfigKey.STRING, "/",
@@ -165,8 +175,8 @@ public final class ConfigKeys {
             USER_NAME, USER_ROLE, USER_TOKEN,
             GW_LISTEN_ADDRESS, GW_HTTP_PORT, GW_ADMIN_PORT, GW_HOLD_MAX, GW_HOLD_QUEUE, GW_POLL_INTERVAL, GW_POLL_TIMEOUT,
             GW_CONNECT_TIMEOUT, GW_HEADER_TIMEOUT, GW_IDLE_TIMEOUT, GW_UPSTREAM_TIMEOUT, GW_MAX_REQUEST_LINE, GW_MAX_HEADER_SIZE,
-            GW_EJECT_FOR, GW_ACCESS_LOG,
-            SVC_NAME, SVC_MODE, SVC_RESOURCE, SVC_EJECT_5XX, HC_TYPE, HC_PATH, HC_INTERVAL, HC_TIMEOUT, HC_RISE, HC_FALL, INST_SITE, INST_ADDRESS, INST_WEIGHT,
+            GW_EJECT_FOR, GW_ACCESS_LOG, GW_IN_AGENTS, GW_TLS_PORT, GW_TLS_CERT, GW_TLS_KEY,
+            SVC_NAME, SVC_MODE, SVC_RESOURCE, SVC_EJECT_5XX, SVC_STICKY, HC_TYPE, HC_PATH, HC_INTERVAL, HC_TIMEOUT, HC_RISE, HC_FALL, INST_SITE, INST_ADDRESS, INST_WEIGHT,
             ROUTE_HOST, ROUTE_PATH_PREFIX, ROUTE_SERVICE,
             TCP_NAME, TCP_PORT, TCP_SERVICE);
 }

@@ -134,7 +134,7 @@ public final class ConfigLoader {
             pg.rejectUnknown();
             return pc;
         }).orElse(PostgresConfig.defaults());
-        GatewayConfig gateway = GatewayConfigReader.read(top.section("gateway"), peers, resources, problems);
+        GatewayConfig gateway = GatewayConfigReader.read(top.section("gateway"), peers, resources, baseDir, problems);
         top.rejectUnknown();
         checkPeers(peers, top.location(), problems, warnings);
         checkUnique(resources.stream().map(ResourceConfig::name).toList(), resources.stream().map(ResourceConfig::location).toList(), "resource", problems);

@@ -12,7 +12,8 @@ public record GatewayConfig(String listenAddress, int httpPort, int adminPort, D
                             Duration pollInterval, Duration pollTimeout, Duration connectTimeout, Duration headerTimeout,
                             Duration idleTimeout, Duration upstreamTimeout, DataSize maxRequestLine, DataSize maxHeaderSize,
                             Duration ejectFor, boolean accessLog,
-                            List<ServiceConfig> services, List<RouteConfig> routes, List<TcpListenerConfig> tcpListeners) {
+                            List<ServiceConfig> services, List<RouteConfig> routes, List<TcpListenerConfig> tcpListeners, boolean inAgents,
+                            Optional<TlsConfig> tls) {
     public GatewayConfig {
         services = List.copyOf(services);
         routes = List.copyOf(routes);
@@ -27,7 +28,19 @@ public record GatewayConfig(String listenAddress, int httpPort, int adminPort, D
                 ConfigKeys.GW_CONNECT_TIMEOUT.defaultValue(), ConfigKeys.GW_HEADER_TIMEOUT.defaultValue(),
                 ConfigKeys.GW_IDLE_TIMEOUT.defaultValue(), ConfigKeys.GW_UPSTREAM_TIMEOUT.defaultValue(),
                 ConfigKeys.GW_MAX_REQUEST_LINE.defaultValue(), ConfigKeys.GW_MAX_HEADER_SIZE.defaultValue(),
-                ConfigKeys.GW_EJECT_FOR.defaultValue(), ConfigKeys.GW_ACCESS_LOG.defaultValue(), List.of(), List.of(), List.of());
+                ConfigKeys.GW_EJECT_FOR.defaultValue(), ConfigKeys.GW_ACCESS_LOG.defaultValue(), List.of(), List.of(), List.of(),
+                ConfigKeys.GW_IN_AGENTS.defaultValue(), Optional.empty());
+    }
+
+    /** The same gateway listening on another address (a site's, when it runs inside that site's agent). */
+    public GatewayConfig withListenAddress(String address) {
+        return new GatewayConfig(address, httpPort, adminPort, holdMax, holdQueue, pollInterval, pollTimeout, connectTimeout, headerTimeout,
+                idleTimeout, upstreamTimeout, maxRequestLine, maxHeaderSize, ejectFor, accessLog, services, routes, tcpListeners, inAgents, tls);
+    }
+
+    /** The HTTPS port, 0 without TLS. */
+    public int tlsPort() {
+        return tls.map(TlsConfig::port).orElse(0);
     }
 
     /** Whether there is anything to serve: at least one route or TCP listener. */

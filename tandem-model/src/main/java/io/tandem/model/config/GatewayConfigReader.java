@@ -1,5 +1,7 @@
 package io.tandem.model.config;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -12,16 +14,19 @@ import java.util.Set;
 /** Reads the {@code gateway:} section and checks its rules against the sites, resources and peers' ports. */
 final class GatewayConfigReader {
     private final List<ConfigProblem> problems;
+    /** gateway.tls.port, once read; null without TLS. */
+    private Port tlsPort;
 
     private GatewayConfigReader(List<ConfigProblem> problems) {
         this.problems = problems;
     }
 
-    static GatewayConfig read(Optional<Section> section, List<PeerConfig> peers, List<ResourceConfig> resources, List<ConfigProblem> problems) {
-        return section.map(g -> new GatewayConfigReader(problems).read(g, peers, resources)).orElse(GatewayConfig.defaults());
+    static GatewayConfig read(Optional<Section> section, List<PeerConfig> peers, List<ResourceConfig> resources, Path baseDir,
+                              List<ConfigProblem> problems) {
+        return section.map(g -> new GatewayConfigReader(problems).read(g, peers, resources, baseDir)).orElse(GatewayConfig.defaults());
     }
 
-    private GatewayConfig read(Section g, List<PeerConfig> peers, List<ResourceConfig> resources) {
+    private GatewayConfig read(Section g, List<PeerConfig> peers, List<ResourceConfig> resources, Path baseDir) {
         String listen = g.get(ConfigKeys.GW_LISTEN_ADDRESS);
         Integer httpPort = g.get(ConfigKeys.GW_HTTP_PORT);
         Integer adminPort = g.get(ConfigKeys.GW_ADMIN_PORT);
@@ -49,9 +54,20 @@ final class GatewayConfigReader {
                 g.get(ConfigKeys.GW_POLL_INTERVAL), g.get(ConfigKeys.GW_POLL_TIMEOUT), g.get(ConfigKeys.GW_CONNECT_TIMEOUT),
                 g.get(ConfigKeys.GW_HEADER_TIMEOUT), g.get(ConfigKeys.GW_IDLE_TIMEOUT), g.get(ConfigKeys.GW_UPSTREAM_TIMEOUT),
                 g.get(ConfigKeys.GW_MAX_REQUEST_LINE), g.get(ConfigKeys.GW_MAX_HEADER_SIZE), g.get(ConfigKeys.GW_EJECT_FOR),
-                g.get(ConfigKeys.GW_ACCESS_LOG), services, routes, listeners);
+                g.get(ConfigKeys.GW_ACCESS_LOG), services, routes, listeners, Boolean.TRUE.equals(g.get(ConfigKeys.GW_IN_AGENTS)),
+                g.section("tls").map(t -> tls(t, baseDir)));
         g.rejectUnknown();
-        checkPorts(g, listen, orZero(httpPort), orZero(adminPort), listeners, peers);
+        checkPorts(g, listen, orZero(httpPort), orZero(adminPort), listeners, peers, "");
+        if (config.inAgents()) {
+            // each site's agent binds the same ports on the site's own address, beside its Raft, API and PostgreSQL ports
+            for (PeerConfig p : peers) {
+                if (p.kind() != PeerKind.SITE || p.address() == null) continue;
+                List<PeerConfig> site = List.of(p);
+                List<Integer> pgPorts = resources.stream().filter(r -> r.sites().contains(p.name())).map(ResourceConfig::port).toList();
+                checkPorts(g, p.address(), orZero(httpPort), orZero(adminPort), listeners, site, " (in_agents: it runs in " + p.name() + "'s agent)");
+                checkResourcePorts(g, orZero(httpPort), orZero(adminPort), listeners, p, pgPorts);
+            }
+        }
         return config;
     }
 
@@ -108,8 +124,13 @@ final class GatewayConfigReader {
             problems.add(new ConfigProblem(s.locationOf("eject_after_5xx"), "eject_after_5xx " + eject5xx + " is out of range 0-1000",
                     "0 turns 5xx ejection off; the default is 5"));
         }
+        String sticky = s.get(ConfigKeys.SVC_STICKY);
+        if (sticky != null && !sticky.isEmpty() && !sticky.matches("[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}")) {
+            problems.add(new ConfigProblem(s.locationOf("sticky_cookie"), "sticky_cookie '" + sticky + "' is not a cookie name",
+                    "use letters, digits and - _ . (at most 64), e.g. tandem_" + name));
+        }
         s.rejectUnknown();
-        return new ServiceConfig(name, mode, resource, instances, check, eject5xx == null ? 0 : eject5xx, s.location());
+        return new ServiceConfig(name, mode, resource, instances, check, eject5xx == null ? 0 : eject5xx, sticky == null ? "" : sticky, s.location());
     }
 
     private HealthCheckConfig healthCheck(Section h, String service) {
@@ -170,22 +191,74 @@ final class GatewayConfigReader {
     /** The gateway's own ports must differ, and must not take a peer's port on the same address (or on loopback when binding every interface). */
     private record Port(int port, String what, Location location) {}
 
-    private void checkPorts(Section g, String listen, int httpPort, int adminPort, List<TcpListenerConfig> listeners, List<PeerConfig> peers) {
+    private TlsConfig tls(Section t, Path baseDir) {
+        Integer port = t.get(ConfigKeys.GW_TLS_PORT);
+        tlsPort = new Port(orZero(port), "tls.port", t.locationOf("port"));
+        Path cert = pemFile(t, ConfigKeys.GW_TLS_CERT, baseDir);
+        Path key = pemFile(t, ConfigKeys.GW_TLS_KEY, baseDir);
+        t.rejectUnknown();
+        return new TlsConfig(orZero(port), cert, key);
+    }
+
+    /** A PEM file that exists, is readable and looks like PEM; the gateway parses it when it starts. */
+    private Path pemFile(Section t, ConfigKey<String> key, Path baseDir) {
+        String v = t.get(key);
+        if (v == null) return null;
+        Path p = baseDir.resolve(v).normalize();
+        String problem = null;
+        if (!Files.isRegularFile(p)) {
+            problem = "tls " + key.name() + " " + p + " does not exist or is not a file";
+        } else if (!Files.isReadable(p)) {
+            problem = "tls " + key.name() + " " + p + " is not readable by this user";
+        } else {
+            try (java.io.BufferedReader r = Files.newBufferedReader(p, java.nio.charset.StandardCharsets.US_ASCII)) {
+                char[] head = new char[4096];
+                int n = r.read(head);
+                if (n <= 0 || !new String(head, 0, n).contains("-----BEGIN ")) problem = "tls " + key.name() + " " + p + " is not a PEM file (no -----BEGIN line)";
+            } catch (java.io.IOException | java.io.UncheckedIOException e) {
+                problem = "tls " + key.name() + " " + p + " cannot be read: " + e.getMessage();
+            }
+        }
+        if (problem != null) {
+            problems.add(new ConfigProblem(t.locationOf(key.name()), problem,
+                    key == ConfigKeys.GW_TLS_KEY ? "give an unencrypted PKCS#8 PEM key (openssl pkcs8 -topk8 -nocrypt -in old.key -out key.pem)"
+                            : "give the PEM certificate chain, server certificate first"));
+        }
+        return p;
+    }
+
+    private List<Port> ports(Section g, int httpPort, int adminPort, List<TcpListenerConfig> listeners) {
         List<Port> mine = new ArrayList<>();
+        if (tlsPort != null) mine.add(tlsPort);
         mine.add(new Port(httpPort, "http_port", g.locationOf("http_port")));
         mine.add(new Port(adminPort, "admin_port", g.locationOf("admin_port")));
         listeners.forEach(l -> mine.add(new Port(l.port(), "TCP listener '" + l.name() + "'", l.location())));
+        return mine;
+    }
+
+    /** In a site's agent the gateway must not take the port its PostgreSQL listens on. */
+    private void checkResourcePorts(Section g, int httpPort, int adminPort, List<TcpListenerConfig> listeners, PeerConfig site, List<Integer> pgPorts) {
+        for (Port m : ports(g, httpPort, adminPort, listeners)) {
+            if (m.port() != 0 && pgPorts.contains(m.port())) {
+                problems.add(new ConfigProblem(m.location(), "gateway port " + m.port() + " (" + m.what() + ") is also the PostgreSQL port of a resource at '"
+                        + site.name() + "' (in_agents: the gateway runs in its agent)", "pick a port no resource uses"));
+            }
+        }
+    }
+
+    private void checkPorts(Section g, String listen, int httpPort, int adminPort, List<TcpListenerConfig> listeners, List<PeerConfig> peers, String why) {
         Map<Integer, String> used = new HashMap<>();
-        for (Port m : mine) {
+        for (Port m : ports(g, httpPort, adminPort, listeners)) {
             if (m.port() == 0 || listen == null) continue;
             String other = used.putIfAbsent(m.port(), m.what());
             if (other != null) {
+                if (!why.isEmpty()) continue; // already said once for the edge address
                 problems.add(new ConfigProblem(m.location(), "gateway port " + m.port() + " is used twice (by " + other + " and " + m.what() + ")",
                         "give http_port, admin_port and every TCP listener its own port"));
             }
             for (PeerConfig p : peers) {
                 if (p.address() != null && sameMachine(listen, p.address()) && (p.raftPort() == m.port() || p.apiPort() == m.port())) {
-                    problems.add(new ConfigProblem(m.location(), "gateway port " + m.port() + " (" + m.what() + ") is also a port of '" + p.name() + "' on " + p.address(),
+                    problems.add(new ConfigProblem(m.location(), "gateway port " + m.port() + " (" + m.what() + ") is also a port of '" + p.name() + "' on " + p.address() + why,
                             "pick a port no site or witness uses on that address"));
                 }
             }

@@ -148,4 +148,24 @@ class GatewayConfigTest {
         assertThat(r.problems()).filteredOn(p -> p.message().contains("'type'")).singleElement()
                 .satisfies(p -> assertThat(p.message()).contains("udp"));
     }
+
+    @Test
+    void inAgentsPortsAreCheckedAgainstEverySitesOwnPorts() {
+        String yaml = VALID + GATEWAY.replace("  http_port: 8080\n", "  http_port: 7211\n  in_agents: true\n").replace("port: 15432", "port: 5432");
+
+        assertThat(messages(check(yaml))).containsExactlyInAnyOrder(
+                "gateway port 7211 (http_port) is also a port of 'frankfurt' on 127.0.2.1 (in_agents: it runs in frankfurt's agent)",
+                "gateway port 5432 (TCP listener 'pg') is also the PostgreSQL port of a resource at 'kyiv' (in_agents: the gateway runs in its agent)",
+                "gateway port 5432 (TCP listener 'pg') is also the PostgreSQL port of a resource at 'frankfurt' (in_agents: the gateway runs in its agent)");
+        assertThat(messages(check(VALID + GATEWAY.replace("  http_port: 8080\n", "  http_port: 7211\n")))).as("at the edge only: no clash").isEmpty();
+    }
+
+    @Test
+    void stickyCookieMustBeACookieName() {
+        String yaml = VALID + GATEWAY.replace("      resource: db\n", "      resource: db\n      sticky_cookie: \"my cookie\"\n");
+
+        assertThat(messages(check(yaml))).containsExactly("sticky_cookie 'my cookie' is not a cookie name");
+        assertThat(check(VALID + GATEWAY.replace("      resource: db\n", "      resource: db\n      sticky_cookie: tandem_web\n")).config()
+                .gateway().service("web").orElseThrow().stickyCookie()).isEqualTo("tandem_web");
+    }
 }

@@ -1,0 +1,6 @@
+package io.tandem.model.config;
+
+import java.nio.file.Path;
+
+/** TLS termination at the gateway ({@code gateway.tls}): an HTTPS listener on {@code port} with a PEM certificate chain and key. */
+public record TlsConfig(int port, Path certFile, Path keyFile) {}
