@@ -67,6 +67,10 @@ final class GatewayBench implements Callable<Integer> {
     @Option(names = "--duration", paramLabel = "S", description = "seconds per figure (wrk -d; the scripts' default 20 when not given)")
     Integer duration;
 
+    @Option(names = "--warmup", paramLabel = "S", defaultValue = "10", description = "seconds of unmeasured load before each figure, "
+            + "the same for every system (the scripts' WARMUP; their default 3 s leaves a JVM still compiling) (default: ${DEFAULT-VALUE})")
+    int warmup;
+
     @Option(names = "--gateway-jvm", paramLabel = "FLAGS", description = "JVM flags of the gateway process (default: ${DEFAULT-VALUE})",
             defaultValue = DEFAULT_JVM)
     String gatewayJvm;
@@ -98,6 +102,10 @@ final class GatewayBench implements Callable<Integer> {
         err = spec.commandLine().getErr();
         if (rounds < 1 || rounds > 20) {
             err.println("tandem bench gateway: --rounds must be between 1 and 20");
+            return 2;
+        }
+        if (warmup < 0 || warmup > 120 || duration != null && (duration < 1 || duration > 600)) {
+            err.println("tandem bench gateway: --warmup must be between 0 and 120 s, --duration between 1 and 600 s");
             return 2;
         }
         for (String t : targets) {
@@ -156,6 +164,7 @@ final class GatewayBench implements Callable<Integer> {
                     target = "sut";
                 }
                 if (duration != null) extra.put("DURATION", Integer.toString(duration));
+                extra.put("WARMUP", Integer.toString(warmup));
                 int rc = runTarget(dir, target, t, extra, pidFile, work.resolve(t + ".log"));
                 if (rc != 0) {
                     err.println("tandem bench gateway: " + t + " failed (exit " + rc + "); last lines of " + work.resolve(t + ".log") + ":");

@@ -38,6 +38,12 @@ public final class Gateway implements AutoCloseable {
     private final EventLoopGroup workers;
     private final EventLoopGroup admin;
     private final List<Channel> listeners = new ArrayList<>();
+    /**
+     * The pooled allocator rather than Netty 4.2's default adaptive one: the adaptive allocator served the proxy's
+     * larger receive buffers unpooled (a fresh, zeroed direct buffer each time, 7% of the gateway's CPU in a profile);
+     * pooled gave 8-10% more requests/s at 1 KiB and 15-25% at 64 KiB in `tandem bench gateway`, A/B in one run.
+     */
+    static final io.netty.buffer.ByteBufAllocator ALLOCATOR = io.netty.buffer.PooledByteBufAllocator.DEFAULT;
     private HealthChecker checker;
 
     private Gateway(TandemConfig config, GatewayConfig gw) {
@@ -75,7 +81,7 @@ public final class Gateway implements AutoCloseable {
     }
 
     private void bind() {
-        Bootstrap upstreams = new Bootstrap().group(workers).channel(transport.channel())
+        Bootstrap upstreams = new Bootstrap().group(workers).channel(transport.channel()).option(ChannelOption.ALLOCATOR, ALLOCATOR)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) gw.connectTimeout().toMillis())
                 .option(ChannelOption.TCP_NODELAY, true);
         ProxyContext cx = new ProxyContext(gw, router, hold, metrics, upstreams);
@@ -113,7 +119,7 @@ public final class Gateway implements AutoCloseable {
     private Channel listen(String what, int port, ChannelInitializer<Channel> init, boolean autoRead, EventLoopGroup group) {
         InetSocketAddress at = new InetSocketAddress(gw.listenAddress(), port);
         try {
-            return new ServerBootstrap().group(group).channel(transport.serverChannel())
+            return new ServerBootstrap().group(group).channel(transport.serverChannel()).childOption(ChannelOption.ALLOCATOR, ALLOCATOR)
                     .option(ChannelOption.SO_BACKLOG, 1024).option(ChannelOption.SO_REUSEADDR, true)
                     .childOption(ChannelOption.TCP_NODELAY, true).childOption(ChannelOption.AUTO_READ, autoRead)
                     .childHandler(init).bind(at).sync().channel();
