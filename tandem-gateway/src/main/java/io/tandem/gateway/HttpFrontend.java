@@ -49,7 +49,7 @@ final class HttpFrontend extends ChannelInboundHandlerAdapter {
     private static final Logger log = LoggerFactory.getLogger(HttpFrontend.class);
     private static final int MAX_CHUNK = 64 * 1024;
 
-    private enum Timer { IDLE, HEADER, UPSTREAM }
+    private enum Timer { IDLE, HEADER, BODY, UPSTREAM }
 
     private final ProxyContext cx;
     private final HttpCodecs.ResponseEncoder encoder = new HttpCodecs.ResponseEncoder();
@@ -196,6 +196,14 @@ final class HttpFrontend extends ChannelInboundHandlerAdapter {
         switch (kind) {
             case IDLE -> ctx.close();
             case HEADER -> reject(HttpResponseStatus.REQUEST_TIMEOUT, "request header not received within header_timeout", false);
+            case BODY -> {
+                if (!ctx.channel().config().isAutoRead() || upChannel == null) {
+                    arm(Timer.BODY, cx.idleTimeoutNanos()); // the gateway paused reading (backpressure, a hold): not the client's stall
+                    return;
+                }
+                // the upstream's connection is cut first, so it never sees a whole request
+                reject(HttpResponseStatus.REQUEST_TIMEOUT, "no request body byte within idle_timeout", false);
+            }
             case UPSTREAM -> {
                 cx.metrics().upstreamError(upstream.service, "timeout");
                 closeUpstream();
@@ -289,6 +297,8 @@ final class HttpFrontend extends ChannelInboundHandlerAdapter {
         // Body chunks wait (in the flow control handler) until an upstream is attached. A pooled connection
         // was attached just now, so reading goes on without touching the socket's interest set.
         if (upChannel == null && !closing && request != null) ctx.channel().config().setAutoRead(false);
+        // until the body's end (at once for a request without one) a client that sends nothing for idle_timeout is cut
+        if (!closing && request != null) arm(Timer.BODY, cx.idleTimeoutNanos());
         return true;
     }
 
@@ -313,6 +323,7 @@ final class HttpFrontend extends ChannelInboundHandlerAdapter {
             return;
         }
         if (c.content().isReadable()) bodyForwarded = true;
+        if (!(c instanceof LastHttpContent)) arm(Timer.BODY, cx.idleTimeoutNanos()); // a client stalling mid-body is cut
         if (c instanceof LastHttpContent) {
             requestDone = true; // a next request read meanwhile waits in 'pipelined' for this response
             upChannel.writeAndFlush(c);

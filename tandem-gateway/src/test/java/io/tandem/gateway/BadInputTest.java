@@ -15,7 +15,7 @@ class BadInputTest {
 
     @BeforeAll
     static void start() throws Exception {
-        fx = new GatewayFixture("header_timeout: 500ms\nmax_header_size: 4kB\nmax_request_line: 1kB");
+        fx = new GatewayFixture("header_timeout: 500ms\nidle_timeout: 1s\nmax_header_size: 4kB\nmax_request_line: 1kB");
         fx.primary("kyiv", 1);
         await().atMost(Duration.ofSeconds(5)).until(() -> fx.get("/").statusCode() == 200);
         fx.kyiv.seen.clear();
@@ -80,5 +80,33 @@ class BadInputTest {
         String r = send("GET / HTTP/1.1\r\nHost: x\r\n"); // never finishes its header
         assertThat(r).startsWith("HTTP/1.1 408 ");
         assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(5));
+    }
+
+    @Test
+    void clientStallingMidBodyGets408AndTheUpstreamNeverSeesAWholeRequest() throws Exception {
+        long t0 = System.nanoTime();
+        // 10 of the 100 body bytes it announced, then nothing (a slowloris upload)
+        String r = send("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n0123456789");
+        assertThat(r).startsWith("HTTP/1.1 408 ").contains("no request body byte within idle_timeout");
+        assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(5));
+        Thread.sleep(200); // the check after each test: the truncated upload never completed at the upstream
+    }
+
+    @Test
+    void aSlowButSteadyUploadIsNotCut() throws Exception {
+        try (java.net.Socket s = new java.net.Socket("127.0.0.1", fx.httpPort)) {
+            s.setSoTimeout(10_000);
+            var out = s.getOutputStream();
+            out.write("POST /steady HTTP/1.1\r\nHost: x\r\nContent-Length: 6\r\n\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            for (int i = 0; i < 6; i++) { // 6 bytes over ~1.8 s: each gap below idle_timeout (1 s), the whole above it
+                Thread.sleep(300);
+                out.write('x');
+                out.flush();
+            }
+            String resp = RawHttp.readResponse(s.getInputStream());
+            assertThat(resp).startsWith("HTTP/1.1 200 ");
+        }
+        assertThat(fx.kyiv.seen).singleElement().satisfies(x -> assertThat(x.bodyBytes()).isEqualTo(6));
+        fx.kyiv.seen.clear(); // the one request here that is meant to arrive
     }
 }
