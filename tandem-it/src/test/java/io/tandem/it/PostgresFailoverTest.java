@@ -204,7 +204,8 @@ class PostgresFailoverTest {
             long lastAckMs = w.acked().stream().mapToLong(CommitRecorder.Ack::atNanos).max().orElse(t0) - t0;
             long fenceAfter = cluster.config().timing().fenceAfter().toMillis();
             System.out.printf("cut kyiv: last commit acknowledged by kyiv %d ms after the cut (fence_after %d ms)%n", lastAckMs / 1_000_000, fenceAfter);
-            assertThat(lastAckMs / 1_000_000).isLessThan(fenceAfter + 500);
+            // the lease is given up 100 ms before fence_after, so PostgreSQL has stopped by then; 100 ms more for a loaded machine
+            assertThat(lastAckMs / 1_000_000).isLessThan(fenceAfter + 100);
         }
     }
 }

@@ -65,7 +65,7 @@ public final class ConfigKeys {
     public static final ConfigKey<Duration> FAIL_AFTER = new ConfigKey<>("timing.fail_after", ConfigKey.DURATION, Duration.ofMillis(1500),
             "A site is declared failed by the Raft leader after this long without a heartbeat.");
     public static final ConfigKey<Duration> FENCE_AFTER = new ConfigKey<>("timing.fence_after", ConfigKey.DURATION, Duration.ofMillis(1000),
-            "An agent that cannot reach a quorum this long fences its writable resources; must be less than fail_after.");
+            "An agent that cannot reach a quorum this long has fenced its writable resources (it starts 100 ms earlier, at most a fifth of this, so the fence is done by then); must be less than fail_after.");
     public static final ConfigKey<Duration> ELECTION_MIN = new ConfigKey<>("timing.election_timeout_min", ConfigKey.DURATION, Duration.ofMillis(150),
             "Lower bound of the Raft election timeout.");
     public static final ConfigKey<Duration> ELECTION_MAX = new ConfigKey<>("timing.election_timeout_max", ConfigKey.DURATION, Duration.ofMillis(300),
