@@ -75,6 +75,10 @@ final class HttpFrontend extends ChannelInboundHandlerAdapter {
     private Router.Route route;
     /** The routed service's eject_after_5xx, taken at dispatch. */
     private int ejectAfter5xx;
+    /** The protocol the request asks to switch to (Connection: upgrade, e.g. websocket), else null. */
+    private String upgrade;
+    /** The upstream agreed (101): once its response head is out, both connections become a byte relay. */
+    private boolean tunnelling;
     /** Set-Cookie value to add to the answer (a sticky service whose client is new or moved), else null. */
     private String stickyCookie;
     private Upstream upstream;
@@ -284,7 +288,14 @@ final class HttpFrontend extends ChannelInboundHandlerAdapter {
             reject(HttpResponseStatus.NOT_FOUND, "no route for this host and path", false);
             return false;
         }
+        upgrade = req.headers().containsValue(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE, true)
+                ? req.headers().get(HttpHeaderNames.UPGRADE) : null;
+        tunnelling = false;
         ProxyHeaders.toUpstream(req, clientIp(), https);
+        if (upgrade != null) {
+            // hop-by-hop, so dropped above; an upgrade is the one case where they must reach the upstream
+            req.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE).set(HttpHeaderNames.UPGRADE, upgrade);
+        }
         long gen = generation;
         if (!cx.hold().held()) {
             dispatch(); // no hold: the common case, without the two callbacks below
@@ -380,7 +391,7 @@ final class HttpFrontend extends ChannelInboundHandlerAdapter {
                 : io.netty.handler.codec.http.cookie.ServerCookieEncoder.STRICT.encode(stickyCookie(cookie, u.stickyId));
         attempts++;
         // A retry never takes a pooled connection: the failure may have been a stale keep-alive.
-        Channel idle = attempts == 1 ? u.pollIdle(ctx.channel().eventLoop()) : null;
+        Channel idle = attempts == 1 && upgrade == null ? u.pollIdle(ctx.channel().eventLoop()) : null;
         if (idle != null) {
             attach(idle);
             return;
@@ -469,6 +480,16 @@ final class HttpFrontend extends ChannelInboundHandlerAdapter {
         disarm();
         responseStarted = true;
         status = r.status().code();
+        if (status == 101 && upgrade != null) {
+            String proto = r.headers().get(HttpHeaderNames.UPGRADE);
+            ProxyHeaders.toClient(r, true);
+            r.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE);
+            if (proto != null) r.headers().set(HttpHeaderNames.UPGRADE, proto);
+            r.setProtocolVersion(HttpVersion.HTTP_1_1);
+            tunnelling = true;
+            ctx.write(r);
+            return;
+        }
         if (upstream.answered(status, ejectAfter5xx, cx.ejectNanos())) {
             cx.metrics().upstreamError(upstream.service, "5xx");
             log.warn("event=upstream_ejected upstream={} reason=\"{} 5xx answers in a row\" for_ms={}", upstream.label(), ejectAfter5xx,
@@ -498,12 +519,47 @@ final class HttpFrontend extends ChannelInboundHandlerAdapter {
             c.release();
             return;
         }
-        if (c instanceof LastHttpContent) {
+        if (tunnelling && c instanceof LastHttpContent) {
+            ctx.writeAndFlush(c);
+            startTunnel();
+        } else if (c instanceof LastHttpContent) {
             finish(ctx.writeAndFlush(c));
         } else {
             ctx.write(c);
             if (!ctx.channel().isWritable() && upChannel != null) upChannel.config().setAutoRead(false);
         }
+    }
+
+    /**
+     * After a 101 answer to an upgrade (WebSocket): both connections become a plain byte relay, as a TCP listener's.
+     * The relays go in first, so bytes a decoder still holds pass on to them as it is removed; the tunnel is closed
+     * like a TCP connection when an active-passive service's primary moves.
+     */
+    private void startTunnel() {
+        record();
+        Channel client = ctx.channel();
+        Channel up = upChannel;
+        upChannel = null;
+        timerKind = null;
+        if (up == null || !up.isActive()) {
+            ctx.close();
+            return;
+        }
+        up.pipeline().get(UpstreamHandler.class).unbind();
+        up.pipeline().addLast(new TcpProxy.Relay(client));
+        client.pipeline().addLast(new TcpProxy.Relay(up));
+        up.pipeline().remove(HttpClientCodec.class);
+        up.pipeline().remove(IdleStateHandler.class);
+        up.pipeline().remove(UpstreamHandler.class);
+        client.pipeline().remove(ByteWatch.class);
+        client.pipeline().remove(HttpCodecs.RequestDecoder.class);
+        client.pipeline().remove(encoder);
+        client.pipeline().remove(io.netty.handler.flow.FlowControlHandler.class);
+        cx.router().trackTcp(new Router.TcpConnection(client, upstream));
+        log.debug("event=tunnel upstream={} protocol={}", upstream.label(), upgrade);
+        client.pipeline().remove(this);
+        client.config().setAutoRead(true);
+        up.config().setAutoRead(true);
     }
 
     void flushToClient() {

@@ -109,7 +109,7 @@ final class TcpProxy {
      * low-water mark. So a slow reader slows the writer and at most a high-water mark plus one read is
      * buffered per direction, without an interest-set change or a listener per read as long as both keep up.
      */
-    private static final class Relay extends ChannelInboundHandlerAdapter {
+    static final class Relay extends ChannelInboundHandlerAdapter {
         private final Channel peer;
         private boolean pendingFlush;
 
