@@ -141,6 +141,19 @@ final class GatewayFixture implements AutoCloseable {
         return c;
     }
 
+    /**
+     * A config with site kyiv (and frankfurt when {@code twoSites}) on free ports whose gateway section starts with
+     * http_port and admin_port and goes on with {@code gatewayRest} (indented as gateway keys); refused configs fail the test.
+     */
+    static TandemConfig config(boolean twoSites, int httpPort, int adminPort, String gatewayRest, Path baseDir) throws IOException {
+        String yaml = "cluster: test\nsites:\n  - {name: kyiv, address: 127.0.1.1, raft_port: " + freePort() + ", api_port: " + freePort() + "}\n"
+                + (twoSites ? "  - {name: frankfurt, address: 127.0.2.1, raft_port: " + freePort() + ", api_port: " + freePort() + "}\n" : "")
+                + "gateway:\n  http_port: " + httpPort + "\n  admin_port: " + adminPort + "\n" + gatewayRest.stripIndent().indent(2);
+        ConfigLoader.Result r = ConfigLoader.parse("test.yaml", yaml, baseDir);
+        if (!r.ok()) throw new AssertionError("test config refused: " + r.problems() + "\n" + yaml);
+        return r.config();
+    }
+
     static int freePort() throws IOException {
         try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
             return s.getLocalPort();

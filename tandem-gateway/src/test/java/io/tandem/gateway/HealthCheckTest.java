@@ -5,7 +5,6 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.tandem.model.config.ConfigLoader;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -41,37 +40,27 @@ class HealthCheckTest {
         httpPort = GatewayFixture.freePort();
         adminPort = GatewayFixture.freePort();
         deadPort = GatewayFixture.freePort();
-        String yaml = """
-                cluster: test
-                sites:
-                  - {name: kyiv, address: 127.0.1.1, raft_port: 7101, api_port: %d}
-                  - {name: frankfurt, address: 127.0.2.1, raft_port: 7201, api_port: %d}
-                gateway:
-                  http_port: %d
-                  admin_port: %d
-                  eject_for: 30s
-                  access_log: false
-                  services:
-                    - name: web
-                      mode: active-active
-                      eject_after_5xx: 3
-                      sticky_cookie: tandem_web
-                      health_check: {path: /healthz, interval: 100ms, timeout: 100ms, rise: 2, fall: 2}
-                      instances:
-                        - {site: kyiv, address: "%s"}
-                        - {site: frankfurt, address: "%s"}
-                    - name: gone
-                      mode: active-active
-                      health_check: {type: tcp, interval: 100ms, timeout: 100ms, fall: 1}
-                      instances:
-                        - {site: kyiv, address: "127.0.1.1:%d"}
-                  routes:
-                    - {path_prefix: /, service: web}
-                    - {path_prefix: /gone/, service: gone}
-                """.formatted(GatewayFixture.freePort(), GatewayFixture.freePort(), httpPort, adminPort, kyiv.address(), frankfurt.address(), deadPort);
-        ConfigLoader.Result r = ConfigLoader.parse("test.yaml", yaml, Path.of("/tmp"));
-        assertThat(r.problems()).isEmpty();
-        gateway = Gateway.start(r.config());
+        gateway = Gateway.start(GatewayFixture.config(true, httpPort, adminPort, """
+                eject_for: 30s
+                access_log: false
+                services:
+                  - name: web
+                    mode: active-active
+                    eject_after_5xx: 3
+                    sticky_cookie: tandem_web
+                    health_check: {path: /healthz, interval: 100ms, timeout: 100ms, rise: 2, fall: 2}
+                    instances:
+                      - {site: kyiv, address: "%s"}
+                      - {site: frankfurt, address: "%s"}
+                  - name: gone
+                    mode: active-active
+                    health_check: {type: tcp, interval: 100ms, timeout: 100ms, fall: 1}
+                    instances:
+                      - {site: kyiv, address: "127.0.1.1:%d"}
+                routes:
+                  - {path_prefix: /, service: web}
+                  - {path_prefix: /gone/, service: gone}
+                """.formatted(kyiv.address(), frankfurt.address(), deadPort), Path.of("/tmp")));
     }
 
     @AfterEach

@@ -46,33 +46,16 @@ class TlsTest {
         gateway = Gateway.start(config("cert.pem", "key.pem"));
     }
 
-    private TandemConfig config(String certFile, String keyFile) {
-        String yaml = """
-                cluster: test
-                sites:
-                  - {name: kyiv, address: 127.0.1.1, raft_port: %d, api_port: %d}
-                gateway:
-                  http_port: %d
-                  admin_port: %d
-                  header_timeout: 1s
-                  access_log: false
-                  tls: {port: %d, cert_file: %s, key_file: %s}
-                  services:
-                    - {name: web, mode: active-active, instances: [{site: kyiv, address: "%s"}]}
-                  routes:
-                    - {path_prefix: /, service: web}
-                """.formatted(port(), port(), port(), port(), tlsPort, certFile, keyFile, upstream.address());
-        ConfigLoader.Result r = ConfigLoader.parse("test.yaml", yaml, dir);
-        assertThat(r.problems()).isEmpty();
-        return r.config();
-    }
-
-    private static int port() {
-        try {
-            return GatewayFixture.freePort();
-        } catch (java.io.IOException e) {
-            throw new IllegalStateException(e);
-        }
+    private TandemConfig config(String certFile, String keyFile) throws java.io.IOException {
+        return GatewayFixture.config(false, GatewayFixture.freePort(), GatewayFixture.freePort(), """
+                header_timeout: 1s
+                access_log: false
+                tls: {port: %d, cert_file: %s, key_file: %s}
+                services:
+                  - {name: web, mode: active-active, instances: [{site: kyiv, address: "%s"}]}
+                routes:
+                  - {path_prefix: /, service: web}
+                """.formatted(tlsPort, certFile, keyFile, upstream.address()), dir);
     }
 
     @AfterEach

@@ -16,7 +16,6 @@ import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
-import io.tandem.model.config.ConfigLoader;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -73,22 +72,13 @@ class UpgradeTest {
         }).bind(new InetSocketAddress("127.0.1.1", 0)).sync().channel();
         int port = ((InetSocketAddress) server.localAddress()).getPort();
         httpPort = GatewayFixture.freePort();
-        String yaml = """
-                cluster: test
-                sites:
-                  - {name: kyiv, address: 127.0.1.1, raft_port: %d, api_port: %d}
-                gateway:
-                  http_port: %d
-                  admin_port: %d
-                  access_log: false
-                  services:
-                    - {name: app, mode: active-active, instances: [{site: kyiv, address: "127.0.1.1:%d"}]}
-                  routes:
-                    - {path_prefix: /, service: app}
-                """.formatted(GatewayFixture.freePort(), GatewayFixture.freePort(), httpPort, GatewayFixture.freePort(), port);
-        ConfigLoader.Result r = ConfigLoader.parse("test.yaml", yaml, Path.of("/tmp"));
-        assertThat(r.problems()).isEmpty();
-        gateway = Gateway.start(r.config());
+        gateway = Gateway.start(GatewayFixture.config(false, httpPort, GatewayFixture.freePort(), """
+                access_log: false
+                services:
+                  - {name: app, mode: active-active, instances: [{site: kyiv, address: "127.0.1.1:%d"}]}
+                routes:
+                  - {path_prefix: /, service: app}
+                """.formatted(port), Path.of("/tmp")));
     }
 
     @AfterEach
