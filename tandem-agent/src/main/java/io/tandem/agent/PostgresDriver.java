@@ -93,12 +93,14 @@ final class PostgresDriver implements ResourceDriver {
         PgOptions opts = new PgOptions(site.name(), dir.resolve("data"), site.address(), resource.port(), config.postgres().superuser(),
                 bins, config.postgres().runAs(), List.of("127.0.0.0/8"),
                 resource.syncCommit() == io.tandem.model.config.SyncCommit.REMOTE_APPLY ? SyncCommit.REMOTE_APPLY : SyncCommit.ON,
-                java.util.Map.of(), java.time.Duration.ofSeconds(60));
+                java.util.Map.of("max_slot_wal_keep_size", config.postgres().maxSlotWalKeepSizeSetting(),
+                        "wal_keep_size", config.postgres().walKeepSizeSetting()), java.time.Duration.ofSeconds(60));
         this.server = PgServer.create(opts);
         this.roleFile = dir.resolve(ROLE_FILE);
         this.worker = Executors.newSingleThreadExecutor(Agent.daemon("tandem-pg-" + resource.name()));
         this.prober = Executors.newSingleThreadScheduledExecutor(Agent.daemon("tandem-pg-probe-" + resource.name()));
         prober.scheduleWithFixedDelay(this::probe, 250, 250, TimeUnit.MILLISECONDS);
+        prober.scheduleWithFixedDelay(this::checkStranded, 5, 5, TimeUnit.SECONDS);
         startWatchdog(opts.dataDir());
         LOG.info("event=pg-driver site={} resource={} data={} port={} binaries=\"{}\"", this.site, resource.name(), opts.dataDir(),
                 resource.port(), server.binaries().describe());
@@ -342,11 +344,7 @@ final class PostgresDriver implements ResourceDriver {
             }
             action = "rejoin " + primary + " (pg_rewind failed: re-cloning)";
         }
-        Path data = server.options().dataDir();
-        Path aside = data.resolveSibling(data.getFileName() + ".diverged-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss-SSS")));
-        Files.move(data, aside);
-        LOG.warn("event=pg-kept-aside site={} resource={} dir={} msg=\"the former primary's data may hold commits no other site has; it is kept for the operator\"",
-                site, resource.name(), aside);
+        setAside("diverged", "the former primary's data may hold commits no other site has; it is kept for the operator");
         cloneFrom(primary);
         LOG.info("event=pg-rejoined site={} resource={} primary={} method=reclone ms={}", site, resource.name(), primary,
                 (System.nanoTime() - t0) / 1_000_000);
@@ -378,6 +376,70 @@ final class PostgresDriver implements ResourceDriver {
             throw new PgException(site + " is not the primary of " + resource.name() + "; clone from the primary");
         }
         Cloner.sendBackup(server.options().asUpstream(), server.options().dataDir(), slot, out);
+    }
+
+    /** Since when this standby has not been streaming (monotonic ms), 0 while it streams. */
+    private volatile long notStreamingSinceMs;
+
+    /**
+     * A standby that cannot stream because the primary no longer keeps the WAL it needs (its slot given up past
+     * max_slot_wal_keep_size, or the segment removed) never catches up by waiting: it is re-cloned, its old copy kept
+     * aside. Checked every 5 s once it has not streamed for 10 s; only these two explicit signals trigger it.
+     */
+    private void checkStranded() {
+        try {
+            long now = System.nanoTime() / 1_000_000;
+            boolean streaming = lastProbe instanceof PgStatus.Standby st && st.streaming();
+            if (serving != LocalRole.STANDBY || servingPrimary.isEmpty() || streaming || !action.isEmpty()) {
+                notStreamingSinceMs = 0;
+                return;
+            }
+            if (notStreamingSinceMs == 0) notStreamingSinceMs = now;
+            if (now - notStreamingSinceMs < 10_000) return;
+            String primary = servingPrimary;
+            String slot = io.tandem.postgres.Slots.walStatus(upstream(primary), server.options().slotName());
+            boolean removed = server.logTail(50).contains("has already been removed");
+            if (!slot.equals("lost") && !removed) return;
+            notStreamingSinceMs = 0;
+            String why = slot.equals("lost") ? "its replication slot on " + primary + " was given up (max_slot_wal_keep_size)"
+                    : primary + " no longer has the WAL it needs";
+            LOG.warn("event=pg-standby-stranded site={} resource={} primary={} reason=\"{}\" msg=\"re-cloning\"", site, resource.name(), primary, why);
+            worker.execute(() -> reclone(primary, why));
+        } catch (RuntimeException e) {
+            LOG.debug("event=pg-stranded-check-failed site={} error=\"{}\"", site, e.getMessage());
+        }
+    }
+
+    /** Moves the data directory to {@code <data>.<kind>-<time>} beside it (never deleted here) and says so. */
+    private void setAside(String kind, String note) throws IOException {
+        Path data = server.options().dataDir();
+        Path aside = data.resolveSibling(data.getFileName() + "." + kind + "-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss-SSS")));
+        Files.move(data, aside);
+        LOG.warn("event=pg-kept-aside site={} resource={} dir={} msg=\"{}\"", site, resource.name(), aside, note);
+    }
+
+    private void reclone(String primary, String why) {
+        synchronized (lock) {
+            if (serving != LocalRole.STANDBY || !primary.equals(servingPrimary) || wanted.role() != LocalRole.STANDBY) return;
+            long t0 = System.nanoTime();
+            try {
+                action = "re-clone from " + primary + " (" + why + ")";
+                server.stop(io.tandem.postgres.StopMode.FAST);
+                setAside("stale", "a standby that could not catch up: nothing in it is missing elsewhere; delete it once the new copy streams");
+                cloneFrom(primary);
+                server.follow(upstream(primary));
+                LOG.info("event=pg-recloned site={} resource={} primary={} reason=\"{}\" ms={}", site, resource.name(), primary, why,
+                        (System.nanoTime() - t0) / 1_000_000);
+                lastError = "";
+            } catch (IOException | RuntimeException e) {
+                lastError = "re-clone: " + e.getMessage();
+                LOG.error("event=pg-reclone-failed site={} resource={} error=\"{}\"", site, resource.name(), e.getMessage());
+                serving = LocalRole.FENCED; // converge clones again on the next wish
+                prober.schedule(() -> worker.execute(this::converge), 1, TimeUnit.SECONDS);
+            } finally {
+                action = "";
+            }
+        }
     }
 
     private void probe() {

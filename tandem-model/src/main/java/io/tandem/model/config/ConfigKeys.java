@@ -59,6 +59,8 @@ public final class ConfigKeys {
             "System user PostgreSQL runs as when the agent runs as root (created if missing); PostgreSQL refuses to run as root.");
     public static final ConfigKey<String> PG_SUPERUSER = new ConfigKey<>("postgres.superuser", ConfigKey.IDENT, "tandem",
             "Database superuser initdb creates; the agent uses it for replication and probes.");
+    public static final ConfigKey<DataSize> PG_MAX_SLOT_WAL = new ConfigKey<>("postgres.max_slot_wal_keep_size", ConfigKey.SIZE, new DataSize(8L << 30),
+            "WAL a primary keeps for a standby that is away (PostgreSQL max_slot_wal_keep_size); past it the standby's slot is given up and the standby re-cloned when it returns. 0: no bound (a standby gone for good can fill the disk).");
 
     public static final ConfigKey<Duration> HEARTBEAT = new ConfigKey<>("timing.heartbeat", ConfigKey.DURATION, Duration.ofMillis(250),
             "How often each agent heartbeats the Raft leader.");
@@ -170,7 +172,7 @@ public final class ConfigKeys {
             SITE_NAME, SITE_ADDRESS, SITE_RAFT_PORT, SITE_API_PORT, SITE_ELIGIBLE, SITE_PRIORITY,
             WITNESS_NAME, WITNESS_ADDRESS, WITNESS_RAFT_PORT, WITNESS_API_PORT, WITNESS_PREFERRED,
             RES_NAME, RES_KIND, RES_MODE, RES_MAX_LAG, RES_SITES, RES_PORT, RES_SYNC_COMMIT, RES_FAILBACK,
-            PG_BIN, PG_RUN_AS, PG_SUPERUSER,
+            PG_BIN, PG_RUN_AS, PG_SUPERUSER, PG_MAX_SLOT_WAL,
             HEARTBEAT, FAIL_AFTER, FENCE_AFTER, ELECTION_MIN, ELECTION_MAX, FAILBACK_AFTER,
             USER_NAME, USER_ROLE, USER_TOKEN,
             GW_LISTEN_ADDRESS, GW_HTTP_PORT, GW_ADMIN_PORT, GW_HOLD_MAX, GW_HOLD_QUEUE, GW_POLL_INTERVAL, GW_POLL_TIMEOUT,

@@ -130,7 +130,8 @@ public final class ConfigLoader {
             s.rejectUnknown();
         }
         PostgresConfig postgres = top.section("postgres").map(pg -> {
-            PostgresConfig pc = new PostgresConfig(pg.get(ConfigKeys.PG_BIN), pg.get(ConfigKeys.PG_RUN_AS), pg.get(ConfigKeys.PG_SUPERUSER));
+            PostgresConfig pc = new PostgresConfig(pg.get(ConfigKeys.PG_BIN), pg.get(ConfigKeys.PG_RUN_AS), pg.get(ConfigKeys.PG_SUPERUSER),
+                    pg.get(ConfigKeys.PG_MAX_SLOT_WAL));
             pg.rejectUnknown();
             return pc;
         }).orElse(PostgresConfig.defaults());
