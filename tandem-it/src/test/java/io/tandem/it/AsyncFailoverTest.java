@@ -7,15 +7,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.tandem.cli.CommitRecorder;
 import io.tandem.cli.LocalCluster;
 import io.tandem.cli.StatusCommand;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -97,16 +93,10 @@ class AsyncFailoverTest {
     }
 
     private void execute(String site, String sql) throws SQLException {
-        try (Connection c = CommitRecorder.connect(cluster.jdbcUrl(site), cluster.pgUser()); Statement s = c.createStatement()) {
-            s.execute(sql);
-        }
+        probe.execute(site, sql);
     }
 
     private long count(String site) throws SQLException {
-        try (Connection c = CommitRecorder.connect(cluster.jdbcUrl(site), cluster.pgUser()); Statement s = c.createStatement();
-             ResultSet rs = s.executeQuery("SELECT count(*) FROM filler")) {
-            rs.next();
-            return rs.getLong(1);
-        }
+        return probe.queryLong(site, "SELECT count(*) FROM filler");
     }
 }

@@ -96,6 +96,23 @@ final class Probe {
                 && l.path("resources").path(DB).path("action").asText().isEmpty()).orElse(false);
     }
 
+    /** Runs one SQL statement on a site's PostgreSQL, directly (not through the gateway). */
+    void execute(String site, String sql) throws java.sql.SQLException {
+        try (java.sql.Connection c = io.tandem.cli.CommitRecorder.connect(cluster.jdbcUrl(site), cluster.pgUser());
+             java.sql.Statement s = c.createStatement()) {
+            s.execute(sql);
+        }
+    }
+
+    /** The first column of the first row of a query on a site's PostgreSQL. */
+    long queryLong(String site, String sql) throws java.sql.SQLException {
+        try (java.sql.Connection c = io.tandem.cli.CommitRecorder.connect(cluster.jdbcUrl(site), cluster.pgUser());
+             java.sql.Statement s = c.createStatement(); java.sql.ResultSet rs = s.executeQuery(sql)) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
     /** After a real-PostgreSQL scenario: stops the cluster, keeps its logs, and checks no PostgreSQL server outlived it. */
     static void closeAndCheck(LocalCluster cluster, org.junit.jupiter.api.TestInfo test) {
         if (cluster == null) return;

@@ -34,6 +34,7 @@ class StrandedStandbyTest {
     Path tmp;
 
     private LocalCluster cluster;
+    private Probe probe;
 
     @AfterEach
     void stopEverything(TestInfo test) {
@@ -44,7 +45,7 @@ class StrandedStandbyTest {
     void aStandbyAwayPastTheSlotBoundIsReclonedWhenItReturns() throws Exception {
         cluster = LocalCluster.create(tmp.resolve("cluster"), new LocalCluster.Options(true, false));
         Files.writeString(cluster.configFile(), Files.readString(cluster.configFile()) + "postgres:\n  max_slot_wal_keep_size: 32MB\n");
-        Probe probe = new Probe(cluster);
+        probe = new Probe(cluster);
         cluster.startAll();
         probe.awaitSteady();
         await("both serve").atMost(Duration.ofSeconds(60)).pollInterval(POLL).until(() -> probe.serving(KYIV, "PRIMARY") && probe.serving(FRANKFURT, "STANDBY"));
@@ -74,9 +75,7 @@ class StrandedStandbyTest {
     }
 
     private void execute(String site, String sql) throws SQLException {
-        try (Connection c = CommitRecorder.connect(cluster.jdbcUrl(site), cluster.pgUser()); Statement s = c.createStatement()) {
-            s.execute(sql);
-        }
+        probe.execute(site, sql);
     }
 
     private String slotStatus(String site, String slot) throws SQLException {
@@ -87,10 +86,6 @@ class StrandedStandbyTest {
     }
 
     private long count(String site) throws SQLException {
-        try (Connection c = CommitRecorder.connect(cluster.jdbcUrl(site), cluster.pgUser()); Statement s = c.createStatement();
-             ResultSet rs = s.executeQuery("SELECT count(*) FROM filler")) {
-            rs.next();
-            return rs.getLong(1);
-        }
+        return probe.queryLong(site, "SELECT count(*) FROM filler");
     }
 }
