@@ -99,7 +99,7 @@ public final class ConfigKeys {
     public static final ConfigKey<Duration> GW_POLL_INTERVAL = new ConfigKey<>("gateway.poll_interval", ConfigKey.DURATION, Duration.ofMillis(200),
             "The gateway long-polls each agent's GET /v1/cluster (answered as soon as the state changes, else after 1 s); this is the pause before asking again after an error, or an agent that does not long-poll.");
     public static final ConfigKey<Duration> GW_POLL_TIMEOUT = new ConfigKey<>("gateway.poll_timeout", ConfigKey.DURATION, Duration.ofMillis(500),
-            "How long one cluster-state request may take before that agent is skipped for the round.");
+            "How long connecting to an agent and getting an answer may take, beyond the long-poll's own 1 s wait, before the request counts as failed.");
     public static final ConfigKey<Duration> GW_CONNECT_TIMEOUT = new ConfigKey<>("gateway.connect_timeout", ConfigKey.DURATION, Duration.ofSeconds(2),
             "Timeout of a connection to an upstream instance; a failed connect is retried once on another instance.");
     public static final ConfigKey<Duration> GW_HEADER_TIMEOUT = new ConfigKey<>("gateway.header_timeout", ConfigKey.DURATION, Duration.ofSeconds(10),

@@ -35,8 +35,8 @@ public final class ReferenceDoc {
         GROUPS.put("users[]", new Group("`users` — who may use the API",
                 "A list; each item is one API user with these keys."));
         GROUPS.put("gateway", new Group("`gateway` — the HTTP and TCP proxy clients connect to",
-                "Optional; every key has a default. The gateway follows the cluster state by polling the agents' "
-                        + "`GET /v1/cluster` and sends each request to the site that serves its route."));
+                "Optional; every key has a default. The gateway follows the cluster state by long-polling the agents' "
+                        + "`GET /v1/cluster` (answered as soon as the state changes) and sends each request to the site that serves its route."));
         GROUPS.put("gateway.tls", new Group("`gateway.tls` — HTTPS ended at the gateway",
                 "Optional; present, it adds an HTTPS listener with the same routes as `http_port` (upstreams are reached over plain HTTP, "
                         + "told `X-Forwarded-Proto: https`). The files are checked when the config loads; the key and certificate must match."));
