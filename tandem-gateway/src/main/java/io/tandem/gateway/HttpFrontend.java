@@ -547,7 +547,19 @@ final class HttpFrontend extends ChannelInboundHandlerAdapter {
         }
         up.pipeline().get(UpstreamHandler.class).unbind();
         up.pipeline().addLast(new TcpProxy.Relay(client));
-        client.pipeline().addLast(new TcpProxy.Relay(up));
+        // idle_timeout with no byte either way closes the tunnel (as nginx's proxy_read_timeout does a WebSocket's)
+        client.pipeline().addLast(new IdleStateHandler(0, 0, Math.max(1, cx.idleTimeoutNanos() / 1_000_000), TimeUnit.MILLISECONDS),
+                new ChannelInboundHandlerAdapter() {
+                    @Override
+                    public void userEventTriggered(ChannelHandlerContext c, Object evt) {
+                        if (evt instanceof io.netty.handler.timeout.IdleStateEvent) {
+                            log.debug("event=tunnel_idle_closed upstream={}", upstream.label());
+                            c.close();
+                        } else {
+                            c.fireUserEventTriggered(evt);
+                        }
+                    }
+                }, new TcpProxy.Relay(up));
         up.pipeline().remove(HttpClientCodec.class);
         up.pipeline().remove(IdleStateHandler.class);
         up.pipeline().remove(UpstreamHandler.class);

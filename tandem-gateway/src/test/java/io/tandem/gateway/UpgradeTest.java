@@ -74,6 +74,7 @@ class UpgradeTest {
         httpPort = GatewayFixture.freePort();
         gateway = Gateway.start(GatewayFixture.config(false, httpPort, GatewayFixture.freePort(), """
                 access_log: false
+                idle_timeout: 1s
                 services:
                   - {name: app, mode: active-active, instances: [{site: kyiv, address: "127.0.1.1:%d"}]}
                 routes:
@@ -134,5 +135,35 @@ class UpgradeTest {
             out.write("GET /plain HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
             assertThat(RawHttp.readResponse(sock.getInputStream())).as("the same client connection goes on as HTTP").startsWith("HTTP/1.1 200 ");
         }
+    }
+
+    @Test
+    void aTunnelWithNoByteEitherWayForIdleTimeoutIsClosed() throws Exception {
+        CompletableFuture<String> ended = new CompletableFuture<>();
+        CountDownLatch echoed = new CountDownLatch(1);
+        WebSocket ws = client.newWebSocketBuilder().buildAsync(URI.create("ws://127.0.0.1:" + httpPort + "/ws"), new WebSocket.Listener() {
+            @Override
+            public CompletionStage<?> onText(WebSocket w, CharSequence data, boolean last) {
+                echoed.countDown();
+                w.request(1);
+                return null;
+            }
+
+            @Override
+            public CompletionStage<?> onClose(WebSocket w, int status, String reason) {
+                ended.complete("closed " + status);
+                return null;
+            }
+
+            @Override
+            public void onError(WebSocket w, Throwable error) {
+                ended.complete("error " + error);
+            }
+        }).get(10, TimeUnit.SECONDS);
+        long t0 = System.nanoTime();
+        ws.sendText("one", true).get(5, TimeUnit.SECONDS);
+        assertThat(echoed.await(5, TimeUnit.SECONDS)).isTrue();
+        assertThat(ended.get(10, TimeUnit.SECONDS)).as("how the idle tunnel ended").isNotEmpty();
+        assertThat(Duration.ofNanos(System.nanoTime() - t0)).as("after idle_timeout (1 s), not before").isGreaterThan(Duration.ofMillis(900));
     }
 }

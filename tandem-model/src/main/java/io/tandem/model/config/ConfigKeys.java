@@ -105,7 +105,7 @@ public final class ConfigKeys {
     public static final ConfigKey<Duration> GW_HEADER_TIMEOUT = new ConfigKey<>("gateway.header_timeout", ConfigKey.DURATION, Duration.ofSeconds(10),
             "A client must send a request's whole header within this time of its first byte, or gets 408 and is disconnected.");
     public static final ConfigKey<Duration> GW_IDLE_TIMEOUT = new ConfigKey<>("gateway.idle_timeout", ConfigKey.DURATION, Duration.ofSeconds(60),
-            "A keep-alive connection (client or pooled upstream) with no request for this long is closed; so is a client that sends no byte of its request body for this long (408).");
+            "A keep-alive connection (client or pooled upstream) with no request for this long is closed; so is a client that sends no byte of its request body for this long (408), and an upgraded (WebSocket) tunnel with no byte either way.");
     public static final ConfigKey<Duration> GW_UPSTREAM_TIMEOUT = new ConfigKey<>("gateway.upstream_timeout", ConfigKey.DURATION, Duration.ofSeconds(30),
             "How long an upstream may take to start its response once the request is sent; then the client gets 504.");
     public static final ConfigKey<DataSize> GW_MAX_REQUEST_LINE = new ConfigKey<>("gateway.max_request_line", ConfigKey.SIZE, new DataSize(8L << 10),
