@@ -21,8 +21,6 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.LocalDateTime;
-import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -344,7 +342,7 @@ final class PostgresDriver implements ResourceDriver {
             }
             action = "rejoin " + primary + " (pg_rewind failed: re-cloning)";
         }
-        setAside("diverged", "the former primary's data may hold commits no other site has; it is kept for the operator");
+        Rejoiner.moveAside(server.options().dataDir(), "diverged", "the former primary's data may hold commits no other site has; it is kept for the operator");
         cloneFrom(primary);
         LOG.info("event=pg-rejoined site={} resource={} primary={} method=reclone ms={}", site, resource.name(), primary,
                 (System.nanoTime() - t0) / 1_000_000);
@@ -410,14 +408,6 @@ final class PostgresDriver implements ResourceDriver {
         }
     }
 
-    /** Moves the data directory to {@code <data>.<kind>-<time>} beside it (never deleted here) and says so. */
-    private void setAside(String kind, String note) throws IOException {
-        Path data = server.options().dataDir();
-        Path aside = data.resolveSibling(data.getFileName() + "." + kind + "-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss-SSS")));
-        Files.move(data, aside);
-        LOG.warn("event=pg-kept-aside site={} resource={} dir={} msg=\"{}\"", site, resource.name(), aside, note);
-    }
-
     private void reclone(String primary, String why) {
         synchronized (lock) {
             if (serving != LocalRole.STANDBY || !primary.equals(servingPrimary) || wanted.role() != LocalRole.STANDBY) return;
@@ -425,7 +415,7 @@ final class PostgresDriver implements ResourceDriver {
             try {
                 action = "re-clone from " + primary + " (" + why + ")";
                 server.stop(io.tandem.postgres.StopMode.FAST);
-                setAside("stale", "a standby that could not catch up: nothing in it is missing elsewhere; delete it once the new copy streams");
+                Rejoiner.moveAside(server.options().dataDir(), "stale", "a standby that could not catch up: nothing in it is missing elsewhere; delete it once the new copy streams");
                 cloneFrom(primary);
                 server.follow(upstream(primary));
                 LOG.info("event=pg-recloned site={} resource={} primary={} reason=\"{}\" ms={}", site, resource.name(), primary, why,

@@ -113,6 +113,13 @@ final class Probe {
         }
     }
 
+    /** Names of data directories the agents set aside (``data.<kind>-<time>``), e.g. kind "diverged" or "stale". */
+    List<String> keptAside(String kind) throws IOException {
+        try (Stream<Path> all = Files.walk(cluster.dataDir())) {
+            return all.map(p -> p.getFileName().toString()).filter(n -> n.startsWith("data." + kind + "-")).toList();
+        }
+    }
+
     /** After a real-PostgreSQL scenario: stops the cluster, keeps its logs, and checks no PostgreSQL server outlived it. */
     static void closeAndCheck(LocalCluster cluster, org.junit.jupiter.api.TestInfo test) {
         if (cluster == null) return;

@@ -48,7 +48,7 @@ public final class Rejoiner {
             log.info("event=pg_rejoined site={} method=PG_REWIND ms={}", old.options().siteName(), took.toMillis());
             return new Result(Method.PG_REWIND, took, List.of());
         }
-        Path aside = moveAside(old.options().dataDir());
+        Path aside = moveAside(old.options().dataDir(), "diverged", "may hold commits the new primary lacks; delete it when you are sure");
         Cloner.clone(old, newPrimary, newPrimaryDataDir);
         Duration took = PgServer.since(t0);
         log.info("event=pg_rejoined site={} method=RECLONE kept_aside={} ms={}", old.options().siteName(), aside, took.toMillis());
@@ -95,17 +95,19 @@ public final class Rejoiner {
         old.configureStandby(newPrimary);
     }
 
-    /** Renames the data directory (and its log) aside with a timestamp; returns the new path. */
-    static Path moveAside(Path dataDir) {
-        Path aside = dataDir.resolveSibling(dataDir.getFileName() + ".diverged-" + LocalDateTime.now().format(STAMP));
+    /**
+     * Renames the data directory aside to {@code <dataDir>.<kind>-<timestamp>} (never deleted here) and logs why it is
+     * kept; returns the new path.
+     */
+    public static Path moveAside(Path dataDir, String kind, String note) {
+        Path aside = dataDir.resolveSibling(dataDir.getFileName() + "." + kind + "-" + LocalDateTime.now().format(STAMP));
         try {
             Files.move(dataDir, aside);
-            log.warn("event=pg_data_kept_aside dir={} note=\"may hold commits the new primary lacks; delete it when"
-                    + " you are sure\"", aside);
+            log.warn("event=pg_data_kept_aside dir={} note=\"{}\"", aside, note);
             return aside;
         } catch (IOException e) {
-            throw new PgException("could not move the diverged data directory " + dataDir + " aside to " + aside
-                    + ": " + e.getMessage() + ". Move it yourself and rejoin again", e);
+            throw new PgException("could not move the " + kind + " data directory " + dataDir + " aside to " + aside
+                    + ": " + e.getMessage() + ". Move it yourself and start the agent again", e);
         }
     }
 }
