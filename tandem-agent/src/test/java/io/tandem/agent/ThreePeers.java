@@ -1,8 +1,6 @@
 package io.tandem.agent;
 
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 
 /** The tests' cluster: kyiv, frankfurt and a witness on their own loopback addresses with free ports, and resource db. */
 final class ThreePeers {
@@ -23,8 +21,6 @@ final class ThreePeers {
     }
 
     static int port(String address) throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName(address))) {
-            return s.getLocalPort();
-        }
+        return io.tandem.model.net.FreePorts.take(address);
     }
 }

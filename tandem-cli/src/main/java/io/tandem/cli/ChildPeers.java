@@ -2,8 +2,6 @@ package io.tandem.cli;
 
 import io.tandem.agent.LinkFaultTable;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -126,10 +124,8 @@ public final class ChildPeers implements AutoCloseable {
         }
     }
 
-    /** A port free right now on the given loopback address. */
+    /** A port free right now on the given loopback address, never one handed out before by this JVM. */
     public static int freePort(String address) throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName(address))) {
-            return s.getLocalPort();
-        }
+        return io.tandem.model.net.FreePorts.take(address);
     }
 }

@@ -170,15 +170,7 @@ public final class LocalCluster implements AutoCloseable {
 
     /** A port free on both sites' addresses, for PostgreSQL (each site listens on its own address). */
     private static int freePortOnSites() throws IOException {
-        for (int i = 0; i < 50; i++) {
-            int port = ChildPeers.freePort("127.0.1.1");
-            try (java.net.ServerSocket s = new java.net.ServerSocket(port, 1, java.net.InetAddress.getByName("127.0.2.1"))) {
-                return port;
-            } catch (IOException taken) {
-                // try another
-            }
-        }
-        throw new IOException("no port free on both 127.0.1.1 and 127.0.2.1 after 50 tries");
+        return io.tandem.model.net.FreePorts.takeOnAll("127.0.1.1", "127.0.2.1");
     }
 
     public Path configFile() {

@@ -3,8 +3,6 @@ package io.tandem.gateway;
 import io.tandem.model.config.ConfigLoader;
 import io.tandem.model.config.TandemConfig;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -155,9 +153,7 @@ final class GatewayFixture implements AutoCloseable {
     }
 
     static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
-            return s.getLocalPort();
-        }
+        return io.tandem.model.net.FreePorts.take("127.0.0.1");
     }
 
     /** Both cluster endpoints answer: kyiv's as the leader, frankfurt's from its local copy. */

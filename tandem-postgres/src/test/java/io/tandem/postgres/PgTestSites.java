@@ -1,8 +1,6 @@
 package io.tandem.postgres;
 
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -48,9 +46,7 @@ final class PgTestSites implements AutoCloseable {
     }
 
     static int freePort(String address) throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName(address))) {
-            return s.getLocalPort();
-        }
+        return io.tandem.model.net.FreePorts.take(address);
     }
 
     /** initdb, start, and a table t holding the row 1. */
