@@ -87,7 +87,7 @@ final class PostgresDriver implements ResourceDriver {
         this.config = config;
         this.cloneSource = cloneSource;
         Path dir = config.dataDir().resolve(site.name()).resolve("pg").resolve(resource.name());
-        BinariesSpec bins = config.postgres().bin().isEmpty() ? BinariesSpec.auto() : new BinariesSpec.Dir(Path.of(config.postgres().bin()));
+        BinariesSpec bins = BinariesSpec.of(config.postgres().bin());
         PgOptions opts = new PgOptions(site.name(), dir.resolve("data"), site.address(), resource.port(), config.postgres().superuser(),
                 bins, config.postgres().runAs(), List.of("127.0.0.0/8"),
                 resource.syncCommit() == io.tandem.model.config.SyncCommit.REMOTE_APPLY ? SyncCommit.REMOTE_APPLY : SyncCommit.ON,
@@ -287,6 +287,7 @@ final class PostgresDriver implements ResourceDriver {
             return;
         }
         action = "clone from " + primary;
+        Cloner.checkSameMajor(server, upstream(primary));
         try (InputStream in = cloneSource.open(primary, resource.name(), server.options().slotName())) {
             long bytes = Cloner.receiveBackup(in, server);
             LOG.info("event=pg-cloned site={} resource={} from={} method=backup-api bytes={} ms={}", site, resource.name(), primary, bytes,

@@ -125,6 +125,8 @@ public final class LocalCluster implements AutoCloseable {
     static String yaml(boolean postgres) throws IOException {
         int pg = freePortOnSites();
         String gateway = !postgres ? "" : """
+                postgres:
+                  bin: embedded   # PostgreSQL 18 from the jar at every site; "" = PG_BIN, the system's, else embedded
                 gateway:
                   listen_address: 127.0.0.1
                   http_port: %d

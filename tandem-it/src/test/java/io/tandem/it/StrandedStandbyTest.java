@@ -43,7 +43,9 @@ class StrandedStandbyTest {
     @Test
     void aStandbyAwayPastTheSlotBoundIsReclonedWhenItReturns() throws Exception {
         cluster = LocalCluster.create(tmp.resolve("cluster"), new LocalCluster.Options(true, false));
-        Files.writeString(cluster.configFile(), Files.readString(cluster.configFile()) + "postgres:\n  max_slot_wal_keep_size: 32MB\n");
+        String yaml = Files.readString(cluster.configFile());
+        assertThat(yaml).containsPattern("(?m)^  bin: embedded");
+        Files.writeString(cluster.configFile(), yaml.replaceFirst("(?m)^(  bin: embedded.*)$", "$1\n  max_slot_wal_keep_size: 32MB"));
         probe = new Probe(cluster);
         cluster.startAll();
         probe.awaitSteady();

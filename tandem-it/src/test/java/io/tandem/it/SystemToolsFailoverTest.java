@@ -46,7 +46,9 @@ class SystemToolsFailoverTest {
         assumeTrue(system != null && system.tool("pg_basebackup").isPresent() && system.tool("pg_rewind").isPresent(),
                 "no system PostgreSQL with pg_basebackup and pg_rewind under /usr/lib/postgresql (.ci/run installs it as root)");
         cluster = LocalCluster.create(tmp.resolve("cluster"), new LocalCluster.Options(true, false));
-        Files.writeString(cluster.configFile(), Files.readString(cluster.configFile()) + "postgres:\n  bin: " + system.binDir() + "\n");
+        String yaml = Files.readString(cluster.configFile());
+        assertThat(yaml).containsPattern("(?m)^  bin: embedded");
+        Files.writeString(cluster.configFile(), yaml.replaceFirst("(?m)^  bin: embedded.*$", "  bin: " + system.binDir()));
         Probe probe = new Probe(cluster);
         cluster.startAll();
         long epoch = probe.awaitSteady();

@@ -49,6 +49,7 @@ public final class Cloner {
                 "no pg_basebackup of PostgreSQL " + target.binaries().major() + " next to " + target.binaries().binDir()
                         + ": use the backup API clone or install the client tools of that major version"));
         long t0 = System.nanoTime();
+        checkSameMajor(target, primary);
         PgOptions o = target.options();
         target.prepareEmptyDataDir();
         target.user().checkCanReach(o.dataDir());
@@ -61,6 +62,7 @@ public final class Cloner {
     /** Clones through the backup API, streaming the primary's directory through an in-process pipe. */
     public static Result withBackupApi(PgServer target, Upstream primary, Path primaryDataDir) {
         long t0 = System.nanoTime();
+        checkSameMajor(target, primary);
         target.prepareEmptyDataDir();
         target.user().checkCanReach(target.options().dataDir());
         AtomicReference<Throwable> sendError = new AtomicReference<>();
@@ -92,6 +94,29 @@ public final class Cloner {
             throw asPgException(sendError.get());
         }
         return finish(target, primary, Method.BACKUP_API, t0, bytes);
+    }
+
+    /**
+     * Refuses, before anything of the target is touched, to clone a primary whose major version is not the target's:
+     * PostgreSQL cannot stream between major versions, and all sites of a cluster run one.
+     */
+    public static void checkSameMajor(PgServer target, Upstream primary) {
+        int theirs;
+        try (Connection c = PgServer.connect(primary, 5); Statement s = c.createStatement();
+                ResultSet rs = s.executeQuery("SELECT current_setting('server_version_num')::int / 10000")) {
+            rs.next();
+            theirs = rs.getInt(1);
+        } catch (SQLException e) {
+            throw new PgException("cannot read the PostgreSQL version of the primary " + primary.host() + ":" + primary.port()
+                    + " before cloning it: " + e.getMessage(), e);
+        }
+        int ours = target.binaries().major();
+        if (theirs != ours) {
+            throw new PgException("the primary " + primary.host() + ":" + primary.port() + " runs PostgreSQL " + theirs + ", but "
+                    + target.options().siteName() + " has " + target.binaries().describe()
+                    + ": every site must run one major version. Point postgres.bin at PostgreSQL " + theirs
+                    + "'s bin folder on this host (or set it to the same value at every site, e.g. `embedded`); nothing was changed here");
+        }
     }
 
     /**

@@ -12,8 +12,9 @@ import java.util.stream.Stream;
 
 /**
  * A located PostgreSQL installation: the directory holding initdb, pg_ctl and postgres, where it
- * came from, and its version. All sites of a cluster must run one major version: the agent
- * compares {@link #major()} across sites and refuses a mismatch.
+ * came from, and its version. All sites of a cluster must run one major version: a standby refuses
+ * to be cloned from a primary of another one ({@link Cloner#checkSameMajor}), and a server refuses
+ * to start a data directory made by another ({@link PgServer#start}).
  */
 public record PgBinaries(Path binDir, Source source, String version, int major) {
     public enum Source { EXPLICIT, ENV_PG_BIN, EMBEDDED, SYSTEM }
@@ -23,6 +24,14 @@ public record PgBinaries(Path binDir, Source source, String version, int major) 
     private static final Pattern VERSION = Pattern.compile("\\(PostgreSQL\\) (\\d+)(\\.\\d+)?");
 
     public static PgBinaries locate(BinariesSpec spec) {
+        return locate(spec, null);
+    }
+
+    /**
+     * The binaries for {@code dataDir} (may be null): with {@link BinariesSpec.Auto}, a data directory that already
+     * holds a cluster keeps the major version written in its PG_VERSION.
+     */
+    public static PgBinaries locate(BinariesSpec spec, Path dataDir) {
         return switch (spec) {
             case BinariesSpec.Dir d -> inspect(d.dir(), Source.EXPLICIT);
             case BinariesSpec.Embedded e -> embedded(e.cacheRoot()).orElseThrow(() -> new PgException(
@@ -31,18 +40,51 @@ public record PgBinaries(Path binDir, Source source, String version, int major) 
             case BinariesSpec.System s -> system().orElseThrow(() -> new PgException(
                     "no complete PostgreSQL (initdb, pg_ctl, postgres) under " + DEBIAN_ROOT
                             + "/N/bin: install postgresql-N or set postgres.bin"));
-            case BinariesSpec.Auto a -> auto(a.cacheRoot());
+            case BinariesSpec.Auto a -> auto(a.cacheRoot(), dataDirMajor(dataDir));
         };
     }
 
-    private static PgBinaries auto(Path cacheRoot) {
+    /**
+     * The major version that made the cluster in {@code dataDir} (its PG_VERSION file), or -1 when the directory holds
+     * none (null, missing, empty, unreadable).
+     */
+    public static int dataDirMajor(Path dataDir) {
+        if (dataDir == null) {
+            return -1;
+        }
+        try {
+            String v = Files.readString(dataDir.resolve("PG_VERSION")).strip();
+            return Integer.parseInt(v.contains(".") ? v.substring(0, v.indexOf('.')) : v);
+        } catch (java.io.IOException | NumberFormatException e) {
+            return -1;
+        }
+    }
+
+    private static PgBinaries auto(Path cacheRoot, int wantMajor) {
         String env = System.getenv("PG_BIN");
         if (env != null && !env.isBlank()) {
             return inspect(Path.of(env), Source.ENV_PG_BIN);
         }
-        return embedded(cacheRoot).or(PgBinaries::system).orElseThrow(() -> new PgException(
-                "no PostgreSQL binaries: the embedded jar is not on the class path and none is installed under "
-                        + DEBIAN_ROOT + ". Set postgres.bin or PG_BIN to a directory holding initdb, pg_ctl and postgres."));
+        List<java.util.function.Supplier<Optional<PgBinaries>>> candidates = new java.util.ArrayList<>();
+        systemBinDirs().forEach(dir -> candidates.add(() -> Optional.of(inspect(dir, Source.SYSTEM))));
+        candidates.add(() -> embedded(cacheRoot));
+        List<PgBinaries> seen = new java.util.ArrayList<>();
+        for (var candidate : candidates) {
+            Optional<PgBinaries> b = candidate.get();
+            if (b.isEmpty()) continue;
+            if (wantMajor < 0 || b.get().major() == wantMajor) {
+                return b.get();
+            }
+            seen.add(b.get());
+        }
+        if (seen.isEmpty()) {
+            throw new PgException("no PostgreSQL binaries: none is installed under " + DEBIAN_ROOT
+                    + "/N/bin and the embedded jar is not on the class path. Set postgres.bin or PG_BIN to a directory holding initdb, pg_ctl and postgres.");
+        }
+        throw new PgException("the data directory was made by PostgreSQL " + wantMajor + ", but only "
+                + seen.stream().map(PgBinaries::describe).collect(java.util.stream.Collectors.joining(" and "))
+                + " were found: install PostgreSQL " + wantMajor + " (e.g. postgresql-" + wantMajor
+                + ") or point postgres.bin at its bin folder; a data directory is never upgraded silently");
     }
 
     private static Optional<PgBinaries> embedded(Path cacheRoot) {

@@ -37,7 +37,7 @@ public final class PgServer {
 
     /** Locates the binaries named by the options and returns the server. */
     public static PgServer create(PgOptions opts) {
-        return new PgServer(opts, PgBinaries.locate(opts.binaries()));
+        return new PgServer(opts, PgBinaries.locate(opts.binaries(), opts.dataDir()));
     }
 
     public PgOptions options() {
@@ -89,7 +89,10 @@ public final class PgServer {
         }
     }
 
-    /** Starts the server in the role its data directory says (standby.signal present = standby). */
+    /**
+     * Starts the server in the role its data directory says (standby.signal present = standby). Refuses a data
+     * directory made by another major version than these binaries.
+     */
     public void start() {
         if (isRunning()) {
             return;
@@ -97,6 +100,12 @@ public final class PgServer {
         Path dir = opts.dataDir();
         if (!isInitialized()) {
             throw new PgException("no PostgreSQL data directory at " + dir + ": initdb or clone it first");
+        }
+        int made = PgBinaries.dataDirMajor(dir);
+        if (made > 0 && made != bins.major()) {
+            throw new PgException("the data directory " + dir + " was made by PostgreSQL " + made + ", but the binaries are "
+                    + bins.describe() + ": point postgres.bin at PostgreSQL " + made + "'s bin folder (or `embedded`, "
+                    + "which is PostgreSQL 18); a data directory is never upgraded silently");
         }
         if (isStandbyOnDisk() && repl.upstream() == null) {
             log.warn("event=pg_standby_without_upstream site={} note=\"starts read-only, streams from nobody\"", opts.siteName());

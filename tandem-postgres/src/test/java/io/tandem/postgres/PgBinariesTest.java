@@ -53,12 +53,6 @@ class PgBinariesTest {
     }
 
     @Test
-    void autoPrefersEmbeddedBinariesOverTheSystemsSoAllSitesGetOneMajorVersion() {
-        assumeTrue(System.getenv("PG_BIN") == null, "PG_BIN is set and takes precedence");
-        assertThat(PgBinaries.locate(BinariesSpec.auto()).source()).isEqualTo(PgBinaries.Source.EMBEDDED);
-    }
-
-    @Test
     void systemBinariesAreFoundWithTheirOwnToolsWhenInstalled() {
         Optional<PgBinaries> system = PgBinaries.system();
         assumeTrue(system.isPresent(), "no PostgreSQL under /usr/lib/postgresql");

@@ -54,7 +54,7 @@ public final class ConfigKeys {
             "After a failover: auto moves the primary back to the highest-priority site once it is in sync again; manual leaves it to an operator.");
 
     public static final ConfigKey<String> PG_BIN = new ConfigKey<>("postgres.bin", ConfigKey.STRING, "",
-            "Folder with initdb, pg_ctl and postgres; empty: PG_BIN, else the embedded PostgreSQL 18 (the same on every host; name an installed PostgreSQL here for pg_basebackup and pg_rewind). Every site must run one major version.");
+            "Folder with initdb, pg_ctl and postgres, or `system` (the newest /usr/lib/postgresql/N/bin) or `embedded` (PostgreSQL 18 from the jar, the same on every host, without pg_basebackup and pg_rewind); empty: PG_BIN, else the system's, else the embedded. A data directory keeps the major version that made it. Every site must run one major version: a standby refuses to clone a primary of another.");
     public static final ConfigKey<String> PG_RUN_AS = new ConfigKey<>("postgres.run_as", ConfigKey.IDENT, "tandem-pg",
             "System user PostgreSQL runs as when the agent runs as root (created if missing); PostgreSQL refuses to run as root.");
     public static final ConfigKey<String> PG_SUPERUSER = new ConfigKey<>("postgres.superuser", ConfigKey.IDENT, "tandem",

@@ -1,8 +1,8 @@
 package io.tandem.model.config;
 
 /**
- * How every site runs PostgreSQL: where the binaries are ("" = search: PG_BIN, the system's, then the
- * embedded ones), the system user it runs as when the agent is root, and the superuser initdb creates.
+ * How every site runs PostgreSQL: where the binaries are (a folder, `system`, `embedded`, or "" = search:
+ * PG_BIN, the system's, then the embedded ones), the system user it runs as when the agent is root, and the superuser initdb creates.
  */
 public record PostgresConfig(String bin, String runAs, String superuser, DataSize maxSlotWalKeepSize) {
     public static PostgresConfig defaults() {
