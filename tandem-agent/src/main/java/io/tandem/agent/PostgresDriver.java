@@ -89,10 +89,11 @@ final class PostgresDriver implements ResourceDriver {
         Path dir = config.dataDir().resolve(site.name()).resolve("pg").resolve(resource.name());
         BinariesSpec bins = BinariesSpec.of(config.postgres().bin());
         PgOptions opts = new PgOptions(site.name(), dir.resolve("data"), site.address(), resource.port(), config.postgres().superuser(),
-                bins, config.postgres().runAs(), List.of("127.0.0.0/8"),
+                bins, config.postgres().runAs(), allowedNetworks(config),
                 resource.syncCommit() == io.tandem.model.config.SyncCommit.REMOTE_APPLY ? SyncCommit.REMOTE_APPLY : SyncCommit.ON,
                 java.util.Map.of("max_slot_wal_keep_size", config.postgres().maxSlotWalKeepSizeSetting(),
-                        "wal_keep_size", config.postgres().walKeepSizeSetting()), java.time.Duration.ofSeconds(60));
+                        "wal_keep_size", config.postgres().walKeepSizeSetting()), java.time.Duration.ofSeconds(60),
+                config.postgres().passwordFile());
         this.server = PgServer.create(opts);
         this.roleFile = dir.resolve(ROLE_FILE);
         this.worker = Executors.newSingleThreadExecutor(Agent.daemon("tandem-pg-" + resource.name()));
@@ -102,6 +103,17 @@ final class PostgresDriver implements ResourceDriver {
         startWatchdog(opts.dataDir());
         LOG.info("event=pg-driver site={} resource={} data={} port={} binaries=\"{}\"", this.site, resource.name(), opts.dataDir(),
                 resource.port(), server.binaries().describe());
+    }
+
+    /** postgres.clients and every site's address (a host of its own, for replication). */
+    static List<String> allowedNetworks(TandemConfig config) {
+        java.util.LinkedHashSet<String> nets = new java.util.LinkedHashSet<>(config.postgres().clients());
+        for (PeerConfig p : config.peers()) {
+            if (p.kind() != io.tandem.model.config.PeerKind.SITE || p.address() == null) continue;
+            String a = p.address();
+            nets.add(a.matches("[0-9.]+") ? a + "/32" : a.contains(":") ? a + "/128" : a); // pg_hba takes a host name as it is
+        }
+        return List.copyOf(nets);
     }
 
     /**
@@ -461,7 +473,7 @@ final class PostgresDriver implements ResourceDriver {
 
     private Upstream upstream(String siteName) {
         PeerConfig p = config.peer(siteName).orElseThrow(() -> new PgException("unknown site " + siteName));
-        return new Upstream(p.address(), resource.port(), config.postgres().superuser());
+        return new Upstream(p.address(), resource.port(), config.postgres().superuser(), config.postgres().passwordFile());
     }
 
     private void writeRole(String role, long epoch) {

@@ -29,7 +29,7 @@ public final class CommitRecorder implements AutoCloseable {
     public record Failure(long atNanos, String message) {}
 
     private final java.util.function.Supplier<String> url;
-    private final String user;
+    private final PgLogin user;
     private final long maxMillis;
     private final long firstId;
     private final ConcurrentLinkedQueue<Ack> acked = new ConcurrentLinkedQueue<>();
@@ -38,12 +38,12 @@ public final class CommitRecorder implements AutoCloseable {
     private final Thread thread;
     private volatile String lastError = "";
 
-    public CommitRecorder(String url, String user, long firstId, long maxMillis) {
+    public CommitRecorder(String url, PgLogin user, long firstId, long maxMillis) {
         this(() -> url, user, firstId, maxMillis);
     }
 
     /** The URL is asked again at every reconnect, so a client can follow a primary it is told about. */
-    public CommitRecorder(java.util.function.Supplier<String> url, String user, long firstId, long maxMillis) {
+    public CommitRecorder(java.util.function.Supplier<String> url, PgLogin user, long firstId, long maxMillis) {
         this.url = url;
         this.user = user;
         this.firstId = firstId;
@@ -52,15 +52,16 @@ public final class CommitRecorder implements AutoCloseable {
         thread.setDaemon(true);
     }
 
-    public static void createTable(String url, String user) throws SQLException {
+    public static void createTable(String url, PgLogin user) throws SQLException {
         try (Connection c = connect(url, user); Statement s = c.createStatement()) {
             s.execute("CREATE TABLE IF NOT EXISTS " + TABLE + " (id bigint PRIMARY KEY, at timestamptz DEFAULT now())");
         }
     }
 
-    public static Connection connect(String url, String user) throws SQLException {
+    public static Connection connect(String url, PgLogin login) throws SQLException {
         Properties p = new Properties();
-        p.setProperty("user", user);
+        p.setProperty("user", login.user());
+        if (login.password() != null) p.setProperty("password", login.password());
         p.setProperty("connectTimeout", "2");
         p.setProperty("socketTimeout", "10");
         p.setProperty("tcpKeepAlive", "true");
@@ -68,7 +69,7 @@ public final class CommitRecorder implements AutoCloseable {
     }
 
     /** Ids in [from, to] present on the server at {@code url}. */
-    public static Set<Long> idsOn(String url, String user, long from, long to) throws SQLException {
+    public static Set<Long> idsOn(String url, PgLogin user, long from, long to) throws SQLException {
         Set<Long> ids = new HashSet<>();
         try (Connection c = connect(url, user);
              PreparedStatement ps = c.prepareStatement("SELECT id FROM " + TABLE + " WHERE id BETWEEN ? AND ?")) {

@@ -41,9 +41,9 @@ final class DemoCommand implements Callable<Integer> {
             peers.processes().forEach((n, p) -> out.println("  " + n + " pid " + p.pid()));
             out.println("\nPostgreSQL (embedded " + "binaries, sync replication) runs at both sites; data in " + cluster.dataDir() + ".");
             out.println("Connect through the gateway, which always reaches the primary:");
-            out.println("  " + cluster.gatewayJdbcUrl() + "   user " + cluster.pgUser() + " (no password; loopback only)");
-            out.println("  e.g. psql -h " + cluster.config().gateway().listenAddress() + " -p " + cluster.config().gateway().tcpListeners().get(0).port()
-                    + " -U " + cluster.pgUser() + " postgres");
+            out.println("  " + cluster.gatewayJdbcUrl() + "   user " + cluster.pgUser().user() + ", password in " + cluster.pgPasswordFile());
+            out.println("  e.g. PGPASSWORD=$(cat " + cluster.pgPasswordFile() + ") psql -h " + cluster.config().gateway().listenAddress() + " -p "
+                    + cluster.config().gateway().tcpListeners().get(0).port() + " -U " + cluster.pgUser().user() + " postgres");
             out.println("\nIn another terminal, kill the primary site (its agent and its PostgreSQL) and watch the other site take over:");
             out.println("  kill -9 $(cat " + dir.resolve("logs") + "/kyiv.pid) $(head -1 " + cluster.dataDir() + "/kyiv/pg/db/data/postmaster.pid)");
             out.println("  ./tandem status --config " + config);

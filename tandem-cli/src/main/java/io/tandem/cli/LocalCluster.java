@@ -97,11 +97,22 @@ public final class LocalCluster implements AutoCloseable {
         Path tokenFile = dir.resolve("operator.token");
         Files.writeString(tokenFile, token + "\n");
         Files.setPosixFilePermissions(tokenFile, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        String pgPassword = "";
+        if (postgres) {
+            // the database superuser's password: every connection, replication included, authenticates with it
+            byte[] pw = new byte[18];
+            new java.security.SecureRandom().nextBytes(pw);
+            Path pwFile = dir.resolve("pg-password").toAbsolutePath();
+            Files.writeString(pwFile, java.util.HexFormat.of().formatHex(pw) + "\n");
+            Files.setPosixFilePermissions(pwFile, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+            pgPassword = "  password_file: " + pwFile + "   # the superuser's password; every connection authenticates with it\n";
+        }
         String users = """
                 users:
                   - {name: operator, role: operator, token_sha256: %s}
                 """.formatted(TokenCommand.sha256(token));
-        Files.writeString(file, yaml(postgres).replace("data_dir: data\n", "data_dir: " + (data == null ? "data" : data.toString()) + "\n") + users);
+        Files.writeString(file, yaml(postgres).replace("data_dir: data\n", "data_dir: " + (data == null ? "data" : data.toString()) + "\n")
+                .replace("postgres:\n", "postgres:\n" + pgPassword) + users);
         TandemConfig config;
         try {
             config = ConfigLoader.load(file);
@@ -210,8 +221,19 @@ public final class LocalCluster implements AutoCloseable {
         return "jdbc:postgresql://" + config.gateway().listenAddress() + ":" + config.gateway().tcpListeners().get(0).port() + "/postgres";
     }
 
-    public String pgUser() {
-        return config.postgres().superuser();
+    /** The database superuser and its password (from postgres.password_file, read now). */
+    public PgLogin pgUser() {
+        Path f = config.postgres().passwordFile();
+        try {
+            return new PgLogin(config.postgres().superuser(), f == null ? null : Files.readAllLines(f).getFirst());
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException("cannot read the database password from " + f, e);
+        }
+    }
+
+    /** The file holding the superuser's password, or null. */
+    public Path pgPasswordFile() {
+        return config.postgres().passwordFile();
     }
 
     /** Kills a site as a lost data center: its agent and its PostgreSQL, both with SIGKILL. */

@@ -45,6 +45,7 @@ public final class Gateway implements AutoCloseable {
      */
     static final io.netty.buffer.ByteBufAllocator ALLOCATOR = io.netty.buffer.PooledByteBufAllocator.DEFAULT;
     private HealthChecker checker;
+    private TlsReloader tls;
 
     private Gateway(TandemConfig config, GatewayConfig gw) {
         this.config = config;
@@ -88,7 +89,10 @@ public final class Gateway implements AutoCloseable {
         registerGauges();
         listeners.add(listen("http_port", gw.httpPort(), HttpFrontend.initializer(cx), true, workers));
         if (gw.tls().isPresent()) {
-            listeners.add(listen("tls.port", gw.tls().get().port(), HttpFrontend.initializer(cx, sslContext(gw.tls().get())), true, workers));
+            tls = new TlsReloader(gw.tls().get(), config.source());
+            metrics.gauge("tandem.gateway.tls.cert.expiry.seconds", "Seconds until the TLS certificate in use expires", tls::expirySeconds);
+            listeners.add(listen("tls.port", gw.tls().get().port(), HttpFrontend.initializer(cx, tls::current), true, workers));
+            tls.start(admin);
         }
         for (TcpListenerConfig l : gw.tcpListeners()) {
             listeners.add(listen("TCP listener '" + l.name() + "'", l.port(), TcpProxy.initializer(l, cx), false, workers));
@@ -104,16 +108,6 @@ public final class Gateway implements AutoCloseable {
         checker.start(gw.services(), router.upstreamsByService());
         log.info("event=gateway_started http={} admin={} tcp_listeners={} transport={} routes={} services={}", httpAddress(), adminAddress(),
                 gw.tcpListeners().size(), transport.name(), gw.routes().size(), gw.services().size());
-    }
-
-    private io.netty.handler.ssl.SslContext sslContext(io.tandem.model.config.TlsConfig tls) {
-        try {
-            return io.netty.handler.ssl.SslContextBuilder.forServer(tls.certFile().toFile(), tls.keyFile().toFile()).build();
-        } catch (javax.net.ssl.SSLException | IllegalArgumentException e) {
-            throw new IllegalStateException("cannot use the TLS certificate " + tls.certFile() + " with the key " + tls.keyFile() + ": "
-                    + e.getMessage() + " (the key must be an unencrypted PKCS#8 PEM that matches the certificate; see gateway.tls in "
-                    + config.source() + ")", e);
-        }
     }
 
     private Channel listen(String what, int port, ChannelInitializer<Channel> init, boolean autoRead, EventLoopGroup group) {
@@ -235,6 +229,7 @@ public final class Gateway implements AutoCloseable {
                 "service", r.config().service())).toList());
         out.put("tcpListeners", gw.tcpListeners().stream().map(l -> Map.of("name", l.name(), "port", l.port(), "service", l.service())).toList());
         out.put("tcpConnections", router.tcpConnections());
+        if (tls != null) out.put("tls", tls.describe());
         return out;
     }
 
@@ -242,6 +237,7 @@ public final class Gateway implements AutoCloseable {
     public void close() {
         watcher.close();
         if (checker != null) checker.close();
+        if (tls != null) tls.close();
         for (Channel ch : listeners) ch.close().awaitUninterruptibly();
         router.upstreams().forEach(Upstream::closeIdle);
         workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();

@@ -77,6 +77,7 @@ final class HealthChecker implements AutoCloseable {
                     @Override
                     protected void initChannel(Channel c) {
                         if (hc.type() == HealthCheckType.HTTP) {
+                            if (u.tls != null) c.pipeline().addLast(u.newTlsHandler(c.alloc()));
                             c.pipeline().addLast(new HttpClientCodec(), new StatusReader(done, u, hc, t0, timer));
                         }
                     }

@@ -103,10 +103,11 @@ final class HttpFrontend extends ChannelInboundHandlerAdapter {
     }
 
     /**
-     * As {@link #initializer(ProxyContext)}, behind TLS when {@code tls} is given: the handshake must end within
+     * As {@link #initializer(ProxyContext)}, behind TLS when {@code tls} is given (asked at every connection, so a
+     * reloaded certificate serves the next one): the handshake must end within
      * header_timeout, so a client that never completes it is closed like one that never sends a header.
      */
-    static ChannelInitializer<Channel> initializer(ProxyContext cx, io.netty.handler.ssl.SslContext tls) {
+    static ChannelInitializer<Channel> initializer(ProxyContext cx, java.util.function.Supplier<io.netty.handler.ssl.SslContext> tls) {
         HttpDecoderConfig limits = new HttpDecoderConfig().setMaxInitialLineLength((int) cx.config().maxRequestLine().bytes())
                 .setMaxHeaderSize((int) cx.config().maxHeaderSize().bytes()).setMaxChunkSize(MAX_CHUNK)
                 .setAllowDuplicateContentLengths(false).setStrictLineParsing(true);
@@ -115,7 +116,7 @@ final class HttpFrontend extends ChannelInboundHandlerAdapter {
             protected void initChannel(Channel ch) {
                 HttpFrontend front = new HttpFrontend(cx, tls != null);
                 if (tls != null) {
-                    io.netty.handler.ssl.SslHandler ssl = tls.newHandler(ch.alloc());
+                    io.netty.handler.ssl.SslHandler ssl = tls.get().newHandler(ch.alloc()); // the pair loaded last
                     ssl.setHandshakeTimeoutMillis(Math.max(1, cx.headerTimeoutNanos() / 1_000_000));
                     ch.pipeline().addLast(ssl);
                 }
@@ -127,13 +128,21 @@ final class HttpFrontend extends ChannelInboundHandlerAdapter {
 
     /** Upstream connections: client codec, idle close while pooled, and the relay back to the frontend. */
     static ChannelInitializer<Channel> upstreamInitializer(Upstream u, ProxyContext cx) {
+        UpstreamHandler.Failures failures = (up, cause) -> {
+            cx.metrics().upstreamError(up.service, "tls");
+            if (up.shouldLogTlsFailure()) {
+                log.warn("event=upstream_tls_failed upstream={} name={} error=\"{}\" msg=\"nothing was sent to it; check upstream_tls (ca_file, "
+                        + "server_name) of service '{}' against the instance's certificate\"", up.label(), up.tlsName, cause.getMessage(), up.service);
+            }
+        };
         long idleMillis = Math.max(1, cx.idleTimeoutNanos() / 1_000_000);
         return new ChannelInitializer<>() {
             @Override
             protected void initChannel(Channel ch) {
                 HttpDecoderConfig dc = new HttpDecoderConfig().setMaxHeaderSize(64 * 1024).setMaxChunkSize(MAX_CHUNK);
+                if (u.tls != null) ch.pipeline().addLast(u.newTlsHandler(ch.alloc())); // holds the request until the handshake ends
                 ch.pipeline().addLast(new HttpClientCodec(dc, false, false), new IdleStateHandler(idleMillis, 0, 0, TimeUnit.MILLISECONDS),
-                        new UpstreamHandler(u));
+                        new UpstreamHandler(u, failures));
             }
         };
     }

@@ -42,7 +42,9 @@ final class Router {
     Router(GatewayConfig config, GatewayMetrics metrics) {
         this.services = config.services();
         for (ServiceConfig s : services) {
-            upstreams.put(s.name(), s.instances().stream().map(i -> new Upstream(s.name(), i)).toList());
+            io.netty.handler.ssl.SslContext tls = s.upstreamTls().map(t -> clientTls(s.name(), t)).orElse(null);
+            String name = s.upstreamTls().map(io.tandem.model.config.UpstreamTlsConfig::serverName).orElse("");
+            upstreams.put(s.name(), s.instances().stream().map(i -> new Upstream(s.name(), i, tls, name)).toList());
         }
         // An exact host before '*', then the longest prefix: the first match in this order is the best one.
         this.routes = config.routes().stream()
@@ -50,6 +52,18 @@ final class Router {
                 .map(r -> new Route(r, metrics.route(r.label()))).toList();
         this.noRoute = new Route(new RouteConfig("*", "", "", null), metrics.route("none"));
         this.table = RoutingTable.build(services, upstreams, ClusterSnapshot.empty());
+    }
+
+    /** The TLS client context of a service with upstream_tls: its CA file, else the JVM's default trust store. */
+    private static io.netty.handler.ssl.SslContext clientTls(String service, io.tandem.model.config.UpstreamTlsConfig t) {
+        try {
+            io.netty.handler.ssl.SslContextBuilder b = io.netty.handler.ssl.SslContextBuilder.forClient();
+            if (t.caFile() != null) b.trustManager(t.caFile().toFile());
+            return b.build();
+        } catch (javax.net.ssl.SSLException | IllegalArgumentException e) {
+            throw new IllegalStateException("cannot use upstream_tls ca_file " + t.caFile() + " of service '" + service + "': " + e.getMessage()
+                    + " (give the PEM certificates of the CAs that issued the instances' certificates)", e);
+        }
     }
 
     RoutingTable table() {

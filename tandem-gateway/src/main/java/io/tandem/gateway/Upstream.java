@@ -32,7 +32,18 @@ final class Upstream {
     private int failedInRow;
     private final java.util.concurrent.atomic.AtomicInteger fivexxInRow = new java.util.concurrent.atomic.AtomicInteger();
 
+    /** HTTPS to this instance: the client context (null: plain HTTP) and the name its certificate must carry, sent as SNI. */
+    final io.netty.handler.ssl.SslContext tls;
+    final String tlsName;
+    private volatile long lastTlsLogNanos;
+
     Upstream(String service, InstanceConfig config) {
+        this(service, config, null, "");
+    }
+
+    Upstream(String service, InstanceConfig config, io.netty.handler.ssl.SslContext tls, String serverName) {
+        this.tls = tls;
+        this.tlsName = serverName == null || serverName.isEmpty() ? config.address().host() : serverName;
         this.service = service;
         this.site = config.site();
         this.address = new InetSocketAddress(config.address().host(), config.address().port());
@@ -48,6 +59,34 @@ final class Upstream {
         } catch (java.security.NoSuchAlgorithmException e) {
             throw new IllegalStateException("SHA-256 is missing from this JVM", e);
         }
+    }
+
+    /**
+     * A TLS client handler for a new connection to this instance: the certificate must chain to the service's CAs and
+     * carry {@link #tlsName} (host-name verification as HTTPS does it), which is also sent as SNI when it is a name.
+     */
+    io.netty.handler.ssl.SslHandler newTlsHandler(io.netty.buffer.ByteBufAllocator alloc) {
+        io.netty.handler.ssl.SslHandler h = tls.newHandler(alloc, tlsName, address.getPort());
+        javax.net.ssl.SSLParameters p = h.engine().getSSLParameters();
+        p.setEndpointIdentificationAlgorithm("HTTPS");
+        if (!tlsName.matches("[0-9.]+|.*:.*")) {
+            try {
+                p.setServerNames(java.util.List.of(new javax.net.ssl.SNIHostName(tlsName)));
+            } catch (IllegalArgumentException notAHostName) {
+                // sent without SNI; the name is still verified
+            }
+        }
+        h.engine().setSSLParameters(p);
+        return h;
+    }
+
+    /** True at most once per 10 s: a failing TLS handshake is logged, not once per request. */
+    boolean shouldLogTlsFailure() {
+        long now = System.nanoTime();
+        long last = lastTlsLogNanos;
+        if (last != 0 && now - last < 10_000_000_000L) return false;
+        lastTlsLogNanos = now;
+        return true;
     }
 
     String label() {

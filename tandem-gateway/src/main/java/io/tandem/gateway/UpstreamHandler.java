@@ -12,11 +12,18 @@ import io.netty.util.ReferenceCountUtil;
  * to. Unbound, it sits in its instance's idle pool and closes on any unexpected byte or when idle too long.
  */
 final class UpstreamHandler extends ChannelInboundHandlerAdapter {
+    /** Told of a connection's TLS handshake failure (the request was never sent). */
+    interface Failures {
+        void tlsFailed(Upstream u, Throwable cause);
+    }
+
     private final Upstream upstream;
+    private final Failures failures;
     private HttpFrontend front;
 
-    UpstreamHandler(Upstream upstream) {
+    UpstreamHandler(Upstream upstream, Failures failures) {
         this.upstream = upstream;
+        this.failures = failures;
     }
 
     void bind(HttpFrontend f) {
@@ -73,6 +80,9 @@ final class UpstreamHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
         if (evt instanceof IdleStateEvent && front == null) {
+            ctx.close();
+        } else if (evt instanceof io.netty.handler.ssl.SslHandshakeCompletionEvent hs && !hs.isSuccess()) {
+            failures.tlsFailed(upstream, hs.cause());
             ctx.close();
         }
     }

@@ -59,7 +59,7 @@ class ClusterSnapshotTest {
     void activeActiveTargetsInterleaveByWeightAndSkipFailedSites() {
         ServiceConfig svc = new ServiceConfig("web", ServiceMode.ACTIVE_ACTIVE, "", List.of(
                 new InstanceConfig("kyiv", new HostPort("127.0.1.1", 8000), 3, null),
-                new InstanceConfig("frankfurt", new HostPort("127.0.2.1", 8000), 1, null)), java.util.Optional.empty(), 0, "", null);
+                new InstanceConfig("frankfurt", new HostPort("127.0.2.1", 8000), 1, null)), java.util.Optional.empty(), 0, "", java.util.Optional.empty(), null);
         List<Upstream> ups = svc.instances().stream().map(i -> new Upstream("web", i)).toList();
 
         RoutingTable all = RoutingTable.build(List.of(svc), Map.of("web", ups), ClusterSnapshot.empty());

@@ -43,8 +43,20 @@ final class TestUpstream implements AutoCloseable {
     final AtomicInteger healthChecks = new AtomicInteger();
 
     TestUpstream(String site, String address) throws IOException {
+        this(site, address, null);
+    }
+
+    /** With {@code tls}, an HTTPS upstream presenting that context's certificate. */
+    TestUpstream(String site, String address, javax.net.ssl.SSLContext tls) throws IOException {
         this.site = site;
-        this.server = HttpServer.create(new InetSocketAddress(InetAddress.getByName(address), 0), 100);
+        InetSocketAddress at = new InetSocketAddress(InetAddress.getByName(address), 0);
+        if (tls == null) {
+            this.server = HttpServer.create(at, 100);
+        } else {
+            com.sun.net.httpserver.HttpsServer https = com.sun.net.httpserver.HttpsServer.create(at, 100);
+            https.setHttpsConfigurator(new com.sun.net.httpserver.HttpsConfigurator(tls));
+            this.server = https;
+        }
         server.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
         server.createContext("/", this::handle);
         server.start();

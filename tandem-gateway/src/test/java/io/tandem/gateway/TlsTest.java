@@ -50,7 +50,7 @@ class TlsTest {
         return GatewayFixture.config(false, GatewayFixture.freePort(), GatewayFixture.freePort(), """
                 header_timeout: 1s
                 access_log: false
-                tls: {port: %d, cert_file: %s, key_file: %s}
+                tls: {port: %d, cert_file: %s, key_file: %s, reload_check: 100ms}
                 services:
                   - {name: web, mode: active-active, instances: [{site: kyiv, address: "%s"}]}
                 routes:
@@ -143,5 +143,81 @@ class TlsTest {
         assertThatThrownBy(() -> Gateway.start(config("cert.pem", "cert.pem"))).isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("cannot use the TLS certificate").hasMessageContaining("PKCS#8");
         assertThat(before).isNotZero();
+        SelfSignedCertificate other = new SelfSignedCertificate("localhost");
+        Files.copy(other.privateKey().toPath(), dir.resolve("other-key.pem"));
+        assertThatThrownBy(() -> Gateway.start(config("cert.pem", "other-key.pem"))).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("does not belong to the certificate");
+        other.delete();
+    }
+
+    @Test
+    void aRenewedCertificateServesNewConnectionsWhileOpenOnesGoOnAndABadPairIsRefused() throws Exception {
+        assertThat(presentedSerial()).isEqualTo(cert.cert().getSerialNumber());
+        SelfSignedCertificate renewed = new SelfSignedCertificate("localhost");
+        SelfSignedCertificate other = new SelfSignedCertificate("localhost");
+        try (javax.net.ssl.SSLSocket open = (javax.net.ssl.SSLSocket) trustAll().getSocketFactory().createSocket("127.0.0.1", tlsPort)) {
+            open.setSoTimeout(5000);
+            open.startHandshake(); // with the first certificate, before the renewal
+
+            replace("cert.pem", renewed.certificate().toPath());
+            replace("key.pem", renewed.privateKey().toPath());
+            org.awaitility.Awaitility.await("the renewed certificate serves new connections").atMost(Duration.ofSeconds(5))
+                    .until(() -> presentedSerial().equals(renewed.cert().getSerialNumber()));
+            assertThat(tlsView()).containsEntry("lastReloadError", "")
+                    .containsEntry("notAfter", renewed.cert().getNotAfter().toInstant().toString());
+
+            open.getOutputStream().write("GET /still-open HTTP/1.1\r\nHost: localhost\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            String head = new String(open.getInputStream().readNBytes(12), StandardCharsets.US_ASCII);
+            assertThat(head).as("a connection opened before the renewal goes on").isEqualTo("HTTP/1.1 200");
+        }
+
+        replace("key.pem", other.privateKey().toPath()); // a key that does not match the certificate
+        org.awaitility.Awaitility.await("the mismatched pair is refused").atMost(Duration.ofSeconds(5))
+                .until(() -> !tlsView().get("lastReloadError").equals(""));
+        assertThat(presentedSerial()).as("the pair in use stays").isEqualTo(renewed.cert().getSerialNumber());
+        assertThat(upstream.seen).extracting(TestUpstream.Seen::path).contains("/still-open");
+        renewed.delete();
+        other.delete();
+    }
+
+    @SuppressWarnings("unchecked")
+    private java.util.Map<String, Object> tlsView() {
+        return (java.util.Map<String, Object>) gateway.describe().get("tls");
+    }
+
+    /** Writes {@code from} over the file {@code name} as a certificate renewal tool does: a new file renamed into place. */
+    private void replace(String name, Path from) throws Exception {
+        Path tmp = dir.resolve(name + ".new");
+        Files.copy(from, tmp, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        Files.move(tmp, dir.resolve(name), java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    /** The serial number of the certificate the gateway presents to a new connection. */
+    private java.math.BigInteger presentedSerial() throws Exception {
+        try (javax.net.ssl.SSLSocket s = (javax.net.ssl.SSLSocket) trustAll().getSocketFactory().createSocket("127.0.0.1", tlsPort)) {
+            s.setSoTimeout(5000);
+            s.startHandshake();
+            return ((java.security.cert.X509Certificate) s.getSession().getPeerCertificates()[0]).getSerialNumber();
+        }
+    }
+
+    private static SSLContext trustAll() throws Exception {
+        javax.net.ssl.X509TrustManager all = new javax.net.ssl.X509TrustManager() {
+            @Override
+            public void checkClientTrusted(java.security.cert.X509Certificate[] chain, String authType) {
+            }
+
+            @Override
+            public void checkServerTrusted(java.security.cert.X509Certificate[] chain, String authType) {
+            }
+
+            @Override
+            public java.security.cert.X509Certificate[] getAcceptedIssuers() {
+                return new java.security.cert.X509Certificate[0];
+            }
+        };
+        SSLContext ssl = SSLContext.getInstance("TLS");
+        ssl.init(null, new javax.net.ssl.TrustManager[] {all}, null);
+        return ssl;
     }
 }

@@ -4,6 +4,7 @@ import static io.tandem.cli.LocalCluster.FRANKFURT;
 import static io.tandem.cli.LocalCluster.KYIV;
 import static io.tandem.it.Probe.POLL;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -45,7 +46,18 @@ class PostgresFailoverTest {
         probe.awaitSteady();
         await("kyiv's PostgreSQL serves as primary and frankfurt's streams").atMost(Duration.ofSeconds(60)).pollInterval(POLL)
                 .until(() -> serving(KYIV, "PRIMARY") && serving(FRANKFURT, "STANDBY"));
+        assertPasswordRequired();
         CommitRecorder.createTable(cluster.jdbcUrl(KYIV), cluster.pgUser());
+    }
+
+    /** Every scenario runs with postgres.password_file: scram-sha-256 at both sites, no connection without it. */
+    private void assertPasswordRequired() throws Exception {
+        for (String site : List.of(KYIV, FRANKFURT)) {
+            Path hba = cluster.dataDir().resolve(site).resolve("pg/db/data/pg_hba.conf");
+            assertThat(java.nio.file.Files.readString(hba)).as(hba.toString()).contains("scram-sha-256").doesNotContain("trust");
+        }
+        assertThatThrownBy(() -> CommitRecorder.connect(cluster.gatewayJdbcUrl(), new io.tandem.cli.PgLogin(cluster.pgUser().user(), null)).close())
+                .isInstanceOf(SQLException.class).hasMessageContaining("password");
     }
 
     private boolean serving(String site, String role) {

@@ -54,7 +54,7 @@ public final class Cloner {
         target.prepareEmptyDataDir();
         target.user().checkCanReach(o.dataDir());
         Slots.ensure(primary, o.slotName());
-        target.run(List.of(basebackup.toString(), "-d", primary.connString(o.siteName()), "-D", o.dataDir().toString(),
+        target.run(List.of(basebackup.toString(), "-d", primary.connString(o.siteName(), target.passfile()), "-D", o.dataDir().toString(),
                 "-X", "stream", "-c", "fast", "-S", o.slotName(), "-w"), "pg_basebackup from " + primary.host());
         return finish(target, primary, Method.PG_BASEBACKUP, t0, -1);
     }

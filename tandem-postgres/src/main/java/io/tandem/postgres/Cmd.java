@@ -20,11 +20,21 @@ final class Cmd {
     private Cmd() {}
 
     static Result run(List<String> command, Duration timeout) {
+        return run(command, timeout, null);
+    }
+
+    /** As {@link #run(List, Duration)}, writing {@code stdin} (null: none) to the command's standard input. */
+    static Result run(List<String> command, Duration timeout, String stdin) {
         ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
-        pb.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+        if (stdin == null) pb.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
         Process p;
         try {
             p = pb.start();
+            if (stdin != null) {
+                try (var in = p.getOutputStream()) {
+                    in.write(stdin.getBytes(StandardCharsets.UTF_8));
+                }
+            }
         } catch (IOException e) {
             throw new PgException("could not run " + String.join(" ", command) + ": " + e.getMessage(), e);
         }

@@ -52,16 +52,17 @@ final class PgConfig {
         }
         line(conf, "synchronous_commit", o.syncCommit().setting());
         line(conf, "synchronous_standby_names", r.syncStandbys().setting());
-        line(conf, "primary_conninfo", r.upstream() == null ? "" : r.upstream().conninfo(o.siteName()));
+        line(conf, "primary_conninfo", r.upstream() == null ? "" : r.upstream().conninfo(o.siteName(), passfile(o, user)));
         line(conf, "primary_slot_name", r.upstream() == null ? "" : o.slotName());
         line(conf, "recovery_target_timeline", "latest");
         line(conf, "default_transaction_read_only", r.readOnly() ? "on" : "off");
         writeFile(dir.resolve(FILE), conf.toString(), user);
 
         StringBuilder hba = new StringBuilder("# Written by Tandem: edits are overwritten.\n");
+        String method = o.passwordFile() == null ? "trust" : "scram-sha-256";
         for (String cidr : o.trustedCidrs()) {
-            hba.append("host all all ").append(cidr).append(" trust\n");
-            hba.append("host replication all ").append(cidr).append(" trust\n");
+            hba.append("host all all ").append(cidr).append(' ').append(method).append('\n');
+            hba.append("host replication all ").append(cidr).append(' ').append(method).append('\n');
         }
         writeFile(dir.resolve("pg_hba.conf"), hba.toString(), user);
 
@@ -74,6 +75,20 @@ final class PgConfig {
         } catch (IOException e) {
             throw new UncheckedIOException("reading " + main, e);
         }
+    }
+
+    /**
+     * Writes the site's pgpass file (0600, the PostgreSQL user's) from the password file and returns its path, or
+     * returns null when the site has no password. libpq (walreceiver, pg_basebackup, pg_rewind) reads the password
+     * there, so it is in no setting and on no command line.
+     */
+    static Path passfile(PgOptions o, PgUser user) {
+        if (o.passwordFile() == null) {
+            return null;
+        }
+        Path f = o.pgpassFile();
+        writeFile(f, Passwords.pgpassLine(o.superuser(), Passwords.read(o.passwordFile())), user);
+        return f;
     }
 
     /** Marks a data directory as a standby (read by PostgreSQL at start). */

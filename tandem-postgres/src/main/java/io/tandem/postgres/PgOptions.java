@@ -18,14 +18,16 @@ import java.util.Objects;
  * @param superuser      the superuser created by initdb; also used for replication and probes
  * @param binaries       where the binaries come from
  * @param runAsUser      the system user PostgreSQL runs as when the agent is root
- * @param trustedCidrs   client networks allowed (trust) for normal and replication connections
+ * @param trustedCidrs   client networks allowed for normal and replication connections: trusted without a
+ *                       password file, with scram-sha-256 with one
  * @param syncCommit     synchronous_commit on this server
  * @param settings       extra postgresql.conf settings; override the defaults below
  * @param startTimeout   how long start, stop and promote may take
+ * @param passwordFile   the superuser's password (first line), the same at every site; null: no password
  */
 public record PgOptions(String siteName, Path dataDir, String listenAddress, int port, String superuser,
                         BinariesSpec binaries, String runAsUser, List<String> trustedCidrs, SyncCommit syncCommit,
-                        Map<String, String> settings, Duration startTimeout) {
+                        Map<String, String> settings, Duration startTimeout, Path passwordFile) {
 
     /** Replication-ready defaults: primaries and standbys share them so either can take the other role. */
     public static final Map<String, String> DEFAULT_SETTINGS = Map.of(
@@ -64,22 +66,27 @@ public record PgOptions(String siteName, Path dataDir, String listenAddress, int
     /** Defaults for a site: embedded-or-system binaries, user tandem-pg, loopback trusted, synchronous_commit=on. */
     public static PgOptions of(String siteName, Path dataDir, String listenAddress, int port) {
         return new PgOptions(siteName, dataDir, listenAddress, port, "tandem", BinariesSpec.auto(), "tandem-pg",
-                List.of("127.0.0.0/8"), SyncCommit.ON, Map.of(), Duration.ofSeconds(60));
+                List.of("127.0.0.0/8"), SyncCommit.ON, Map.of(), Duration.ofSeconds(60), null);
     }
 
     public PgOptions withBinaries(BinariesSpec spec) {
         return new PgOptions(siteName, dataDir, listenAddress, port, superuser, spec, runAsUser, trustedCidrs,
-                syncCommit, settings, startTimeout);
+                syncCommit, settings, startTimeout, passwordFile);
     }
 
     public PgOptions withSettings(Map<String, String> extra) {
         return new PgOptions(siteName, dataDir, listenAddress, port, superuser, binaries, runAsUser, trustedCidrs,
-                syncCommit, extra, startTimeout);
+                syncCommit, extra, startTimeout, passwordFile);
     }
 
     public PgOptions withSyncCommit(SyncCommit mode) {
         return new PgOptions(siteName, dataDir, listenAddress, port, superuser, binaries, runAsUser, trustedCidrs,
-                mode, settings, startTimeout);
+                mode, settings, startTimeout, passwordFile);
+    }
+
+    public PgOptions withPasswordFile(Path file) {
+        return new PgOptions(siteName, dataDir, listenAddress, port, superuser, binaries, runAsUser, trustedCidrs,
+                syncCommit, settings, startTimeout, file);
     }
 
     /** Defaults overlaid with {@link #settings()}, in a stable order. */
@@ -101,7 +108,17 @@ public record PgOptions(String siteName, Path dataDir, String listenAddress, int
 
     /** How this site is reached as an upstream by a standby. */
     public Upstream asUpstream() {
-        return new Upstream(listenAddress, port, superuser);
+        return new Upstream(listenAddress, port, superuser, passwordFile);
+    }
+
+    /** The pgpass file libpq reads for this site's replication and tools (beside the data directory, 0600). */
+    public Path pgpassFile() {
+        return dataDir.resolveSibling(dataDir.getFileName() + ".pgpass");
+    }
+
+    /** Remembers (hashed) which password was last set on this data directory. */
+    Path passwordSetFile() {
+        return dataDir.resolveSibling(dataDir.getFileName() + ".password-set");
     }
 
     public String jdbcUrl() {

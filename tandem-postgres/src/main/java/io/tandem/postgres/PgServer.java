@@ -58,13 +58,81 @@ public final class PgServer {
         Path dir = opts.dataDir();
         prepareEmptyDataDir();
         user.checkCanReach(dir);
-        run(List.of(bins.initdb().toString(), "-D", dir.toString(), "-U", opts.superuser(), "--auth=trust",
-                "--encoding=UTF8", "--locale=C", "--no-instructions"), "initdb of " + dir);
+        if (opts.passwordFile() == null) {
+            run(List.of(bins.initdb().toString(), "-D", dir.toString(), "-U", opts.superuser(), "--auth=trust",
+                    "--encoding=UTF8", "--locale=C", "--no-instructions"), "initdb of " + dir);
+        } else {
+            // initdb reads the password from a file the PostgreSQL user can read: a private copy, removed at once
+            String pw = Passwords.read(opts.passwordFile());
+            Path pwfile = dir.resolveSibling(dir.getFileName() + ".initdb-pw");
+            try {
+                PgConfig.writeFile(pwfile, pw + "\n", user);
+                run(List.of(bins.initdb().toString(), "-D", dir.toString(), "-U", opts.superuser(), "--auth=scram-sha-256",
+                        "--pwfile=" + pwfile, "--encoding=UTF8", "--locale=C", "--no-instructions"), "initdb of " + dir);
+            } finally {
+                deleteQuietly(pwfile);
+            }
+            rememberPassword(pw);
+        }
         repl = PgConfig.Replication.primary(SyncStandbys.none());
         PgConfig.write(opts, repl, user);
         Duration took = since(t0);
         log.info("event=pg_initdb site={} dir={} ms={} binaries=\"{}\"", opts.siteName(), dir, took.toMillis(), bins.describe());
         return took;
+    }
+
+    /**
+     * With a password file, sets the superuser's password on a primary's data directory (stopped) once it differs
+     * from the one last set: in single-user mode, the statement on standard input, so it is on no command line.
+     * A standby receives it with the primary's WAL. Without one, nothing.
+     */
+    private void applyPassword() {
+        if (opts.passwordFile() == null || isStandbyOnDisk() || repl.readOnly()) {
+            return; // a standby gets it from the primary; a fenced former primary must write nothing of its own
+        }
+        String pw = Passwords.read(opts.passwordFile());
+        try {
+            Path set = opts.passwordSetFile();
+            if (Files.isRegularFile(set) && Passwords.matches(Files.readString(set), pw)) {
+                return;
+            }
+        } catch (IOException e) {
+            // unreadable: set it again
+        }
+        long t0 = System.nanoTime();
+        String sql = "ALTER ROLE \"" + opts.superuser().replace("\"", "\"\"") + "\" PASSWORD " + Passwords.sqlLiteral(pw) + "\n";
+        Cmd.Result r = Cmd.run(user.command(List.of(bins.postgres().toString(), "--single", "-D", opts.dataDir().toString(),
+                "-c", "log_min_messages=fatal", "-c", "log_statement=none", "postgres")), opts.startTimeout(), sql);
+        if (!r.ok()) {
+            throw new PgException("setting the superuser's password from " + opts.passwordFile() + " failed (exit " + r.exit()
+                    + "): " + Cmd.tail(r.output().replace(pw, "***"), 10));
+        }
+        rememberPassword(pw);
+        log.info("event=pg_password_set site={} user={} from=\"{}\" ms={}", opts.siteName(), opts.superuser(), opts.passwordFile(),
+                since(t0).toMillis());
+    }
+
+    private void rememberPassword(String pw) {
+        try {
+            Path set = opts.passwordSetFile();
+            Files.writeString(set, Passwords.remember(pw) + "\n");
+            Files.setPosixFilePermissions(set, PosixFilePermissions.fromString("rw-------"));
+        } catch (IOException e) {
+            throw new PgException("could not write " + opts.passwordSetFile() + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static void deleteQuietly(Path p) {
+        try {
+            Files.deleteIfExists(p);
+        } catch (IOException e) {
+            log.warn("event=pg_delete_failed file={} error=\"{}\"", p, e.getMessage());
+        }
+    }
+
+    /** The site's pgpass file for libpq tools (written from the password file), or null without a password. */
+    Path passfile() {
+        return PgConfig.passfile(opts, user);
     }
 
     /** Creates (or checks) an empty data directory owned by the PostgreSQL user, mode 0700. */
@@ -111,6 +179,7 @@ public final class PgServer {
             log.warn("event=pg_standby_without_upstream site={} note=\"starts read-only, streams from nobody\"", opts.siteName());
         }
         PgConfig.write(opts, repl, user);
+        applyPassword();
         prepareLogFile();
         long t0 = System.nanoTime();
         Cmd.Result r = Cmd.run(user.command(List.of(bins.pgCtl().toString(), "start", "-D", dir.toString(),
@@ -308,6 +377,9 @@ public final class PgServer {
     static Connection connect(Upstream to, int timeoutSeconds) throws SQLException {
         Properties p = new Properties();
         p.setProperty("user", to.user());
+        if (to.passwordFile() != null) {
+            p.setProperty("password", Passwords.read(to.passwordFile()));
+        }
         p.setProperty("connectTimeout", Integer.toString(timeoutSeconds));
         p.setProperty("socketTimeout", "30");
         p.setProperty("ApplicationName", "tandem-agent");

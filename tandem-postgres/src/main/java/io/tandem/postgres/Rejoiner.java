@@ -90,7 +90,7 @@ public final class Rejoiner {
             throw new PgException("cannot remove standby.signal before pg_rewind in " + o.dataDir() + ": " + e.getMessage(), e);
         }
         String out = old.run(List.of(pgRewind.toString(), "--target-pgdata=" + o.dataDir(),
-                "--source-server=" + newPrimary.connString(o.siteName())), "pg_rewind of " + o.siteName());
+                "--source-server=" + newPrimary.connString(o.siteName(), old.passfile())), "pg_rewind of " + o.siteName());
         log.info("event=pg_rewind site={} output=\"{}\"", o.siteName(), Cmd.tail(out, 3).replace('\n', ' '));
         old.configureStandby(newPrimary);
     }

@@ -34,8 +34,13 @@ final class PgTestSites implements AutoCloseable {
     }
 
     PgServer site(String name, String address, BinariesSpec binaries) throws IOException {
+        return site(name, address, binaries, null);
+    }
+
+    /** As {@link #site(String, String, BinariesSpec)}, with the superuser's password in {@code passwordFile} (null: none). */
+    PgServer site(String name, String address, BinariesSpec binaries, Path passwordFile) throws IOException {
         PgOptions o = PgOptions.of(name, root.resolve(name), address, freePort(address))
-                .withBinaries(binaries).withSettings(LEAN);
+                .withBinaries(binaries).withSettings(LEAN).withPasswordFile(passwordFile);
         PgServer s = PgServer.create(o);
         servers.add(s);
         return s;

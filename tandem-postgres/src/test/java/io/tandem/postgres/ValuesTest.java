@@ -34,8 +34,12 @@ class ValuesTest {
         PgOptions o = PgOptions.of("Frank-furt", Path.of("/var/lib/tandem/pg"), "127.0.2.1", 5432);
         assertThat(o.slotName()).isEqualTo("frank_furt");
         assertThat(o.logFile()).isEqualTo(Path.of("/var/lib/tandem/pg.log"));
-        assertThat(o.asUpstream().conninfo("Frank-furt"))
-                .contains("host='127.0.2.1'", "port=5432", "user='tandem'", "application_name='Frank-furt'");
+        assertThat(o.asUpstream().conninfo("Frank-furt", null))
+                .contains("host='127.0.2.1'", "port=5432", "user='tandem'", "application_name='Frank-furt'")
+                .doesNotContain("passfile");
+        assertThat(o.asUpstream().conninfo("Frank-furt", Path.of("/var/lib/tandem/it's.pgpass")))
+                .contains("passfile='/var/lib/tandem/it\\'s.pgpass'");
+        assertThat(o.pgpassFile()).isEqualTo(Path.of("/var/lib/tandem/pg.pgpass"));
         assertThat(o.effectiveSettings()).containsEntry("wal_level", "replica").containsEntry("wal_keep_size", "256MB");
         assertThatThrownBy(() -> PgOptions.of("bad name", Path.of("/x"), "127.0.0.1", 5432))
                 .hasMessageContaining("site name");

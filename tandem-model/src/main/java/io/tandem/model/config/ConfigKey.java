@@ -64,6 +64,8 @@ public record ConfigKey<T>(String path, Type<T> type, T defaultValue, String mea
         }
         return s;
     }, s -> s);
+    /** An IP address with an optional prefix length (10.1.0.0/16, 2001:db8::/32); a bare address means only itself. */
+    public static final Type<String> CIDR = new Type<>("address/prefix (10.1.0.0/16, 127.0.0.0/8, 2001:db8::/32)", ConfigKey::cidr, s -> s);
     public static final Type<Integer> PORT = new Type<>("TCP port (1-65535)", s -> {
         int p = integer(s);
         if (p < 1 || p > 65535) {
@@ -96,6 +98,25 @@ public record ConfigKey<T>(String path, Type<T> type, T defaultValue, String mea
     /** How an enum constant is written in YAML: lower case, '-' for '_'. */
     public static String word(Enum<?> e) {
         return e.name().toLowerCase(Locale.ROOT).replace('_', '-');
+    }
+
+    private static String cidr(String s) {
+        int slash = s.indexOf('/');
+        String addr = slash < 0 ? s : s.substring(0, slash);
+        boolean v6 = addr.contains(":");
+        boolean literal = v6 ? addr.matches("[0-9A-Fa-f:.]+") : addr.matches("\\d{1,3}(\\.\\d{1,3}){3}");
+        if (!literal || !v6 && java.util.Arrays.stream(addr.split("\\.")).anyMatch(o -> Integer.parseInt(o) > 255)) {
+            throw new IllegalArgumentException("'" + s + "' is not an IP address with an optional /prefix");
+        }
+        int max = v6 ? 128 : 32;
+        if (slash < 0) {
+            return addr + "/" + max;
+        }
+        String bits = s.substring(slash + 1);
+        if (!bits.matches("\\d{1,3}") || Integer.parseInt(bits) > max) {
+            throw new IllegalArgumentException("'" + s + "': the prefix length must be 0-" + max);
+        }
+        return s;
     }
 
     private static int integer(String s) {

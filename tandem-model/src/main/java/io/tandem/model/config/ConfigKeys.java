@@ -55,6 +55,10 @@ public final class ConfigKeys {
 
     public static final ConfigKey<String> PG_BIN = new ConfigKey<>("postgres.bin", ConfigKey.STRING, "",
             "Folder with initdb, pg_ctl and postgres, or `system` (the newest /usr/lib/postgresql/N/bin) or `embedded` (PostgreSQL 18 from the jar, the same on every host, without pg_basebackup and pg_rewind); empty: PG_BIN, else the system's, else the embedded. A data directory keeps the major version that made it. Every site must run one major version: a standby refuses to clone a primary of another.");
+    public static final ConfigKey<String> PG_PASSWORD_FILE = new ConfigKey<>("postgres.password_file", ConfigKey.STRING, "",
+            "File whose first line is the superuser's password, the same at every site (mode 0600); relative to this file's folder. Every connection, replication included, then authenticates with scram-sha-256. Not set: PostgreSQL trusts the sites' addresses and postgres.clients without a password (fine on one host, not across hosts).");
+    public static final ConfigKey<String> PG_CLIENTS = new ConfigKey<>("postgres.clients", ConfigKey.CIDR, "[127.0.0.0/8]",
+            "Networks allowed to connect to PostgreSQL (applications, gateways), as a list; every site's address is allowed too, for replication.");
     public static final ConfigKey<String> PG_RUN_AS = new ConfigKey<>("postgres.run_as", ConfigKey.IDENT, "tandem-pg",
             "System user PostgreSQL runs as when the agent runs as root (created if missing); PostgreSQL refuses to run as root.");
     public static final ConfigKey<String> PG_SUPERUSER = new ConfigKey<>("postgres.superuser", ConfigKey.IDENT, "tandem",
@@ -118,6 +122,8 @@ public final class ConfigKeys {
             "HTTPS port: the same routes as http_port, with TLS ended at the gateway (required when the section is present).");
     public static final ConfigKey<String> GW_TLS_CERT = new ConfigKey<>("gateway.tls.cert_file", ConfigKey.STRING, null,
             "PEM file with the certificate chain, server certificate first; relative to this file's folder.");
+    public static final ConfigKey<java.time.Duration> GW_TLS_RELOAD = new ConfigKey<>("gateway.tls.reload_check", ConfigKey.DURATION, java.time.Duration.ofSeconds(5),
+            "How often the gateway looks at cert_file and key_file: a changed pair that loads serves every new connection (open ones keep theirs); one that does not load is refused and the pair in use stays. 0: never.");
     public static final ConfigKey<String> GW_TLS_KEY = new ConfigKey<>("gateway.tls.key_file", ConfigKey.STRING, null,
             "PEM file with the unencrypted PKCS#8 private key (BEGIN PRIVATE KEY; `openssl pkcs8 -topk8 -nocrypt` converts others).");
     public static final ConfigKey<Boolean> GW_IN_AGENTS = new ConfigKey<>("gateway.in_agents", ConfigKey.BOOL, false,
@@ -147,6 +153,10 @@ public final class ConfigKeys {
             "Consecutive passed checks that bring a down instance back.");
     public static final ConfigKey<Integer> HC_FALL = new ConfigKey<>("gateway.services[].health_check.fall", ConfigKey.INT, 3,
             "Consecutive failed checks that take an instance out of rotation.");
+    public static final ConfigKey<String> UTLS_CA = new ConfigKey<>("gateway.services[].upstream_tls.ca_file", ConfigKey.STRING, "",
+            "PEM file with the CA certificates the instances' certificates must chain to; relative to this file's folder. Empty: the JVM's default trust store.");
+    public static final ConfigKey<String> UTLS_SERVER_NAME = new ConfigKey<>("gateway.services[].upstream_tls.server_name", ConfigKey.STRING, "",
+            "The name the instances' certificates must carry, also sent as SNI; empty: each instance's own host (an IP address must then be in the certificate).");
     public static final ConfigKey<String> INST_SITE = new ConfigKey<>("gateway.services[].instances[].site", ConfigKey.IDENT, null,
             "The site this instance runs at.");
     public static final ConfigKey<HostPort> INST_ADDRESS = new ConfigKey<>("gateway.services[].instances[].address", ConfigKey.HOST_PORT, null,
@@ -172,13 +182,13 @@ public final class ConfigKeys {
             SITE_NAME, SITE_ADDRESS, SITE_RAFT_PORT, SITE_API_PORT, SITE_ELIGIBLE, SITE_PRIORITY,
             WITNESS_NAME, WITNESS_ADDRESS, WITNESS_RAFT_PORT, WITNESS_API_PORT, WITNESS_PREFERRED,
             RES_NAME, RES_KIND, RES_MODE, RES_MAX_LAG, RES_SITES, RES_PORT, RES_SYNC_COMMIT, RES_FAILBACK,
-            PG_BIN, PG_RUN_AS, PG_SUPERUSER, PG_MAX_SLOT_WAL,
+            PG_BIN, PG_PASSWORD_FILE, PG_CLIENTS, PG_RUN_AS, PG_SUPERUSER, PG_MAX_SLOT_WAL,
             HEARTBEAT, FAIL_AFTER, FENCE_AFTER, ELECTION_MIN, ELECTION_MAX, FAILBACK_AFTER,
             USER_NAME, USER_ROLE, USER_TOKEN,
             GW_LISTEN_ADDRESS, GW_HTTP_PORT, GW_ADMIN_PORT, GW_HOLD_MAX, GW_HOLD_QUEUE, GW_POLL_INTERVAL, GW_POLL_TIMEOUT,
             GW_CONNECT_TIMEOUT, GW_HEADER_TIMEOUT, GW_IDLE_TIMEOUT, GW_UPSTREAM_TIMEOUT, GW_MAX_REQUEST_LINE, GW_MAX_HEADER_SIZE,
-            GW_EJECT_FOR, GW_ACCESS_LOG, GW_IN_AGENTS, GW_TLS_PORT, GW_TLS_CERT, GW_TLS_KEY,
-            SVC_NAME, SVC_MODE, SVC_RESOURCE, SVC_EJECT_5XX, SVC_STICKY, HC_TYPE, HC_PATH, HC_INTERVAL, HC_TIMEOUT, HC_RISE, HC_FALL, INST_SITE, INST_ADDRESS, INST_WEIGHT,
+            GW_EJECT_FOR, GW_ACCESS_LOG, GW_IN_AGENTS, GW_TLS_PORT, GW_TLS_CERT, GW_TLS_KEY, GW_TLS_RELOAD,
+            SVC_NAME, SVC_MODE, SVC_RESOURCE, SVC_EJECT_5XX, SVC_STICKY, HC_TYPE, HC_PATH, HC_INTERVAL, HC_TIMEOUT, HC_RISE, HC_FALL, UTLS_CA, UTLS_SERVER_NAME, INST_SITE, INST_ADDRESS, INST_WEIGHT,
             ROUTE_HOST, ROUTE_PATH_PREFIX, ROUTE_SERVICE,
             TCP_NAME, TCP_PORT, TCP_SERVICE);
 }

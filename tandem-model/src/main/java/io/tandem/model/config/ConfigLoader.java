@@ -130,11 +130,22 @@ public final class ConfigLoader {
             s.rejectUnknown();
         }
         PostgresConfig postgres = top.section("postgres").map(pg -> {
+            List<String> clients = pg.values(ConfigKeys.PG_CLIENTS);
             PostgresConfig pc = new PostgresConfig(pg.get(ConfigKeys.PG_BIN), pg.get(ConfigKeys.PG_RUN_AS), pg.get(ConfigKeys.PG_SUPERUSER),
-                    pg.get(ConfigKeys.PG_MAX_SLOT_WAL));
+                    pg.get(ConfigKeys.PG_MAX_SLOT_WAL), passwordFile(pg, baseDir, problems, warnings),
+                    clients == null ? PostgresConfig.DEFAULT_CLIENTS : clients);
             pg.rejectUnknown();
             return pc;
         }).orElse(PostgresConfig.defaults());
+        if (postgres.passwordFile() == null && resources.stream().anyMatch(r -> r.kind() == ResourceKind.POSTGRES)) {
+            List<String> remote = peers.stream().filter(p -> p.kind() == PeerKind.SITE && p.address() != null && !loopback(p.address()))
+                    .map(p -> p.name() + " (" + p.address() + ")").toList();
+            if (!remote.isEmpty()) {
+                warnings.add(new ConfigProblem(top.location(), "WARNING: PostgreSQL trusts every connection from the sites' addresses and "
+                        + "postgres.clients without a password, and " + String.join(", ", remote) + " is not on this host's loopback",
+                        "set postgres.password_file (a file holding the superuser's password, the same at every site, mode 0600)"));
+            }
+        }
         GatewayConfig gateway = GatewayConfigReader.read(top.section("gateway"), peers, resources, baseDir, problems);
         top.rejectUnknown();
         checkPeers(peers, top.location(), problems, warnings);
@@ -201,6 +212,45 @@ public final class ConfigLoader {
             warnings.add(new ConfigProblem(top, "WARNING: an even number of Raft members (" + peers.size() + ") tolerates no more failures than one fewer",
                     "add or remove a witness to make the count odd"));
         }
+    }
+
+    private static boolean loopback(String address) {
+        return address.startsWith("127.") || address.equals("::1") || address.equals("localhost");
+    }
+
+    /**
+     * postgres.password_file: an existing, readable file with a non-empty first line (never repeated in a message);
+     * a warning when others than its owner may read it.
+     */
+    private static Path passwordFile(Section pg, Path baseDir, List<ConfigProblem> problems, List<ConfigProblem> warnings) {
+        String v = pg.get(ConfigKeys.PG_PASSWORD_FILE);
+        if (v == null || v.isEmpty()) return null;
+        Path p = baseDir.resolve(v).toAbsolutePath().normalize();
+        Location at = pg.locationOf(ConfigKeys.PG_PASSWORD_FILE.name());
+        String hint = "write the superuser's password on the first line of " + p + " at every site (chmod 600)";
+        try {
+            if (!Files.isRegularFile(p)) {
+                problems.add(new ConfigProblem(at, "postgres.password_file " + p + " does not exist or is not a file", hint));
+                return null;
+            }
+            String text = Files.readString(p, java.nio.charset.StandardCharsets.UTF_8);
+            int nl = text.indexOf('\n');
+            if ((nl < 0 ? text : text.substring(0, nl)).replace("\r", "").isEmpty()) {
+                problems.add(new ConfigProblem(at, "postgres.password_file " + p + " has an empty first line", hint));
+                return null;
+            }
+            java.util.Set<java.nio.file.attribute.PosixFilePermission> perms = Files.getPosixFilePermissions(p);
+            if (perms.stream().anyMatch(x -> x.name().startsWith("GROUP") || x.name().startsWith("OTHERS"))) {
+                warnings.add(new ConfigProblem(at, "WARNING: postgres.password_file " + p + " may be read by other users ("
+                        + java.nio.file.attribute.PosixFilePermissions.toString(perms) + ")", "chmod 600 " + p));
+            }
+        } catch (java.io.IOException | java.io.UncheckedIOException e) {
+            problems.add(new ConfigProblem(at, "postgres.password_file " + p + " cannot be read: " + e.getMessage(), hint));
+            return null;
+        } catch (UnsupportedOperationException e) {
+            // not a POSIX file system: nothing to warn about
+        }
+        return p;
     }
 
     static void checkUnique(List<String> names, List<Location> where, String what, List<ConfigProblem> problems) {

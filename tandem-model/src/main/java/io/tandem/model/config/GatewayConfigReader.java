@@ -37,7 +37,7 @@ final class GatewayConfigReader {
         List<String> siteNames = peers.stream().filter(p -> p.kind() == PeerKind.SITE).map(PeerConfig::name).toList();
         List<ServiceConfig> services = new ArrayList<>();
         for (Section s : g.list("services")) {
-            services.add(service(s, siteNames, resources));
+            services.add(service(s, siteNames, resources, baseDir));
         }
         ConfigLoader.checkUnique(services.stream().map(ServiceConfig::name).toList(), services.stream().map(ServiceConfig::location).toList(), "service", problems);
         Set<String> serviceNames = new HashSet<>(services.stream().map(ServiceConfig::name).toList());
@@ -71,7 +71,7 @@ final class GatewayConfigReader {
         return config;
     }
 
-    private ServiceConfig service(Section s, List<String> siteNames, List<ResourceConfig> resources) {
+    private ServiceConfig service(Section s, List<String> siteNames, List<ResourceConfig> resources, Path baseDir) {
         String name = s.get(ConfigKeys.SVC_NAME);
         ServiceMode mode = s.get(ConfigKeys.SVC_MODE);
         String resource = s.get(ConfigKeys.SVC_RESOURCE);
@@ -129,8 +129,10 @@ final class GatewayConfigReader {
             problems.add(new ConfigProblem(s.locationOf("sticky_cookie"), "sticky_cookie '" + sticky + "' is not a cookie name",
                     "use letters, digits and - _ . (at most 64), e.g. tandem_" + name));
         }
+        Optional<UpstreamTlsConfig> tls = s.section("upstream_tls").map(t -> upstreamTls(t, name, baseDir));
         s.rejectUnknown();
-        return new ServiceConfig(name, mode, resource, instances, check, eject5xx == null ? 0 : eject5xx, sticky == null ? "" : sticky, s.location());
+        return new ServiceConfig(name, mode, resource, instances, check, eject5xx == null ? 0 : eject5xx, sticky == null ? "" : sticky, tls,
+                s.location());
     }
 
     private HealthCheckConfig healthCheck(Section h, String service) {
@@ -156,6 +158,18 @@ final class GatewayConfigReader {
                     + c.interval().toMillis() + "ms", "a check must end before the next one starts; lower the timeout"));
         }
         return c;
+    }
+
+    private UpstreamTlsConfig upstreamTls(Section t, String service, Path baseDir) {
+        String caName = t.get(ConfigKeys.UTLS_CA);
+        Path ca = caName == null || caName.isEmpty() ? null : pemFile(t, ConfigKeys.UTLS_CA, baseDir);
+        String name = t.get(ConfigKeys.UTLS_SERVER_NAME);
+        if (name != null && !name.isEmpty() && !name.matches("[A-Za-z0-9*][A-Za-z0-9.*-]{0,252}")) {
+            problems.add(new ConfigProblem(t.locationOf("server_name"), "upstream_tls server_name '" + name + "' of service '" + service
+                    + "' is not a host name", "write the name the instances' certificates are issued for, e.g. web.internal"));
+        }
+        t.rejectUnknown();
+        return new UpstreamTlsConfig(ca, name == null ? "" : name);
     }
 
     private List<RouteConfig> routes(Section g, Set<String> serviceNames) {
@@ -196,8 +210,9 @@ final class GatewayConfigReader {
         tlsPort = new Port(orZero(port), "tls.port", t.locationOf("port"));
         Path cert = pemFile(t, ConfigKeys.GW_TLS_CERT, baseDir);
         Path key = pemFile(t, ConfigKeys.GW_TLS_KEY, baseDir);
+        java.time.Duration reload = t.get(ConfigKeys.GW_TLS_RELOAD);
         t.rejectUnknown();
-        return new TlsConfig(orZero(port), cert, key);
+        return new TlsConfig(orZero(port), cert, key, reload == null ? ConfigKeys.GW_TLS_RELOAD.defaultValue() : reload);
     }
 
     /** A PEM file that exists, is readable and looks like PEM; the gateway parses it when it starts. */
@@ -222,6 +237,7 @@ final class GatewayConfigReader {
         if (problem != null) {
             problems.add(new ConfigProblem(t.locationOf(key.name()), problem,
                     key == ConfigKeys.GW_TLS_KEY ? "give an unencrypted PKCS#8 PEM key (openssl pkcs8 -topk8 -nocrypt -in old.key -out key.pem)"
+                            : key == ConfigKeys.UTLS_CA ? "give the PEM certificates of the CAs that issued the instances' certificates"
                             : "give the PEM certificate chain, server certificate first"));
         }
         return p;

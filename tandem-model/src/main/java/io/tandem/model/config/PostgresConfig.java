@@ -1,13 +1,22 @@
 package io.tandem.model.config;
 
 /**
- * How every site runs PostgreSQL: where the binaries are (a folder, `system`, `embedded`, or "" = search:
+ * How every site runs PostgreSQL: the superuser's password file (null: none, trust), the client networks allowed,
+ * where the binaries are (a folder, `system`, `embedded`, or "" = search:
  * PG_BIN, the system's, then the embedded ones), the system user it runs as when the agent is root, and the superuser initdb creates.
  */
-public record PostgresConfig(String bin, String runAs, String superuser, DataSize maxSlotWalKeepSize) {
+public record PostgresConfig(String bin, String runAs, String superuser, DataSize maxSlotWalKeepSize, java.nio.file.Path passwordFile,
+                             java.util.List<String> clients) {
+    /** Applications and gateways on this host only. */
+    public static final java.util.List<String> DEFAULT_CLIENTS = java.util.List.of("127.0.0.0/8");
+
+    public PostgresConfig {
+        clients = java.util.List.copyOf(clients);
+    }
+
     public static PostgresConfig defaults() {
         return new PostgresConfig(ConfigKeys.PG_BIN.defaultValue(), ConfigKeys.PG_RUN_AS.defaultValue(), ConfigKeys.PG_SUPERUSER.defaultValue(),
-                ConfigKeys.PG_MAX_SLOT_WAL.defaultValue());
+                ConfigKeys.PG_MAX_SLOT_WAL.defaultValue(), null, DEFAULT_CLIENTS);
     }
 
     /**

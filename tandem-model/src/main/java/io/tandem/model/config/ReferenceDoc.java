@@ -38,13 +38,17 @@ public final class ReferenceDoc {
                 "Optional; every key has a default. The gateway follows the cluster state by long-polling the agents' "
                         + "`GET /v1/cluster` (answered as soon as the state changes) and sends each request to the site that serves its route."));
         GROUPS.put("gateway.tls", new Group("`gateway.tls` — HTTPS ended at the gateway",
-                "Optional; present, it adds an HTTPS listener with the same routes as `http_port` (upstreams are reached over plain HTTP, "
-                        + "told `X-Forwarded-Proto: https`). The files are checked when the config loads; the key and certificate must match."));
+                "Optional; present, it adds an HTTPS listener with the same routes as `http_port` (upstreams are told "
+                        + "`X-Forwarded-Proto: https`; they are reached over plain HTTP unless their service has `upstream_tls`). The files are checked when the config loads; the key and certificate must match."));
         GROUPS.put("gateway.services[]", new Group("`gateway.services` — what the gateway proxies to",
                 "A list; each item is one service with its upstream instances."));
         GROUPS.put("gateway.services[].health_check", new Group("`gateway.services[].health_check` — active checks of each instance",
                 "Optional; present, it turns the checks on (every key has a default). An instance that failed `fall` checks in a row "
                         + "gets no request until it passes `rise` in a row; with every instance down, the service answers 503."));
+        GROUPS.put("gateway.services[].upstream_tls", new Group("`gateway.services[].upstream_tls` — HTTPS to the instances",
+                "Optional; present, the gateway speaks HTTPS to every instance of the service (health checks too) and refuses an instance "
+                        + "whose certificate does not chain to `ca_file` or does not carry the expected name: the client gets 502, nothing is sent. "
+                        + "TCP listeners relay bytes as they are (PostgreSQL does its own TLS)."));
         GROUPS.put("gateway.services[].instances[]", new Group("`gateway.services[].instances` — where a service runs",
                 "A list under each service; one item per upstream instance."));
         GROUPS.put("gateway.routes[]", new Group("`gateway.routes` — which HTTP requests go to which service",

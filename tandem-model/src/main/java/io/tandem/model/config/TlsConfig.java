@@ -2,5 +2,8 @@ package io.tandem.model.config;
 
 import java.nio.file.Path;
 
-/** TLS termination at the gateway ({@code gateway.tls}): an HTTPS listener on {@code port} with a PEM certificate chain and key. */
-public record TlsConfig(int port, Path certFile, Path keyFile) {}
+/**
+ * TLS termination at the gateway ({@code gateway.tls}): an HTTPS listener on {@code port} with a PEM certificate chain
+ * and key, looked at every {@code reloadCheck} (zero: never) and reloaded when changed.
+ */
+public record TlsConfig(int port, Path certFile, Path keyFile, java.time.Duration reloadCheck) {}
