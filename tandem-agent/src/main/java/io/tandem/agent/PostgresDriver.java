@@ -100,6 +100,7 @@ final class PostgresDriver implements ResourceDriver {
         this.prober = Executors.newSingleThreadScheduledExecutor(Agent.daemon("tandem-pg-probe-" + resource.name()));
         prober.scheduleWithFixedDelay(this::probe, 250, 250, TimeUnit.MILLISECONDS);
         prober.scheduleWithFixedDelay(this::checkStranded, 5, 5, TimeUnit.SECONDS);
+        if (config.postgres().passwordFile() != null) prober.scheduleWithFixedDelay(this::checkPassword, 2, 2, TimeUnit.SECONDS);
         startWatchdog(opts.dataDir());
         LOG.info("event=pg-driver site={} resource={} data={} port={} binaries=\"{}\"", this.site, resource.name(), opts.dataDir(),
                 resource.port(), server.binaries().describe());
@@ -418,6 +419,22 @@ final class PostgresDriver implements ResourceDriver {
             worker.execute(() -> reclone(primary, why));
         } catch (RuntimeException e) {
             LOG.debug("event=pg-stranded-check-failed site={} error=\"{}\"", site, e.getMessage());
+        }
+    }
+
+    /**
+     * A changed postgres.password_file is applied while everything runs: the serving primary sets it (ALTER ROLE, the
+     * standbys get it with the WAL) and every site rewrites its pgpass for its next replication connection.
+     */
+    private void checkPassword() {
+        try {
+            server.refreshPgpass();
+            if (serving == LocalRole.PRIMARY && lastProbe instanceof PgStatus.Primary && !writesStopped) {
+                server.rotatePassword();
+            }
+        } catch (RuntimeException e) {
+            lastError = "password rotation: " + e.getMessage();
+            LOG.warn("event=pg-password-rotation-failed site={} resource={} error=\"{}\"", site, resource.name(), e.getMessage());
         }
     }
 

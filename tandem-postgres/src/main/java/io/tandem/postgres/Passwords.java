@@ -19,7 +19,19 @@ import javax.crypto.spec.PBEKeySpec;
 final class Passwords {
     private static final int ITERATIONS = 20_000;
 
+    /** Per password file, the password that last opened a connection: a server still has it until the new one is set. */
+    private static final java.util.Map<Path, String> LAST_GOOD = new java.util.concurrent.ConcurrentHashMap<>();
+
     private Passwords() {}
+
+    static void worked(Path file, String password) {
+        LAST_GOOD.put(file, password);
+    }
+
+    /** The password that last worked with {@code file}, or null. */
+    static String lastGood(Path file) {
+        return LAST_GOOD.get(file);
+    }
 
     /** The password: the file's first line. */
     static String read(Path file) {

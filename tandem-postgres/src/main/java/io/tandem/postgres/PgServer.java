@@ -374,16 +374,77 @@ public final class PgServer {
         return connect(opts.asUpstream(), 2);
     }
 
+    /**
+     * A connection as the superuser. With a password file whose content just changed, a server that still has the
+     * previous password (the primary sets the new one within seconds, {@link #rotatePassword}) is reached with the
+     * one that last worked, so probes and runbooks never fail on a rotation.
+     */
     static Connection connect(Upstream to, int timeoutSeconds) throws SQLException {
+        Path file = to.passwordFile();
+        String pw = file == null ? null : Passwords.read(file);
+        try {
+            Connection c = DriverManager.getConnection(to.jdbcUrl(), props(to, pw, timeoutSeconds));
+            if (file != null) Passwords.worked(file, pw);
+            return c;
+        } catch (SQLException e) {
+            String previous = file == null ? null : Passwords.lastGood(file);
+            if (!"28P01".equals(e.getSQLState()) || previous == null || previous.equals(pw)) throw e;
+            return DriverManager.getConnection(to.jdbcUrl(), props(to, previous, timeoutSeconds));
+        }
+    }
+
+    private static Properties props(Upstream to, String password, int timeoutSeconds) {
         Properties p = new Properties();
         p.setProperty("user", to.user());
-        if (to.passwordFile() != null) {
-            p.setProperty("password", Passwords.read(to.passwordFile()));
-        }
+        if (password != null) p.setProperty("password", password);
         p.setProperty("connectTimeout", Integer.toString(timeoutSeconds));
         p.setProperty("socketTimeout", "30");
         p.setProperty("ApplicationName", "tandem-agent");
-        return DriverManager.getConnection(to.jdbcUrl(), p);
+        return p;
+    }
+
+    /**
+     * On a running primary, sets the superuser's password from the password file when it differs from the one set last
+     * (a rotation: no restart, no failover). The statement is neither logged nor echoed in an error by this session.
+     * Returns true when it set one. Without a password file, or when nothing changed, nothing happens.
+     */
+    public boolean rotatePassword() {
+        if (opts.passwordFile() == null) return false;
+        String pw = Passwords.read(opts.passwordFile());
+        try {
+            Path set = opts.passwordSetFile();
+            if (Files.isRegularFile(set) && Passwords.matches(Files.readString(set), pw)) return false;
+        } catch (IOException e) {
+            // unreadable: set it again
+        }
+        long t0 = System.nanoTime();
+        try (Connection c = connect(); Statement s = c.createStatement()) {
+            if (inRecovery(s)) return false; // a standby receives it with the primary's WAL
+            s.execute("SET log_statement = 'none'");
+            s.execute("SET log_min_error_statement = 'panic'");
+            s.execute("SET log_min_duration_statement = -1");
+            s.execute("ALTER ROLE \"" + opts.superuser().replace("\"", "\"\"") + "\" PASSWORD " + Passwords.sqlLiteral(pw));
+        } catch (SQLException e) {
+            throw new PgException("setting the new superuser password from " + opts.passwordFile() + " on " + opts.siteName()
+                    + " failed: " + e.getMessage().replace(pw, "***"), e);
+        }
+        rememberPassword(pw);
+        Passwords.worked(opts.passwordFile(), pw);
+        log.info("event=pg_password_set site={} user={} from=\"{}\" online=true ms={}", opts.siteName(), opts.superuser(), opts.passwordFile(),
+                since(t0).toMillis());
+        return true;
+    }
+
+    /** Rewrites this site's pgpass file when the password file changed, so the next replication connection uses it. */
+    public void refreshPgpass() {
+        if (opts.passwordFile() == null) return;
+        String want = Passwords.pgpassLine(opts.superuser(), Passwords.read(opts.passwordFile()));
+        try {
+            if (Files.isRegularFile(opts.pgpassFile()) && Files.readString(opts.pgpassFile()).equals(want)) return;
+        } catch (IOException e) {
+            // rewrite it
+        }
+        PgConfig.passfile(opts, user);
     }
 
     /** The current state as seen over SQL: down, primary with its standbys, or standby with its lag. */

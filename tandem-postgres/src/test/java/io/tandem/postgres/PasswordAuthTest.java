@@ -89,6 +89,32 @@ class PasswordAuthTest {
     }
 
     @Test
+    void aChangedPasswordFileIsSetOnTheRunningPrimaryAndReplicationReconnectsWithIt() throws Exception {
+        PgServer kyiv = sites.site("kyiv", PgTestSites.KYIV, PgTestSites.embedded(), passwordFile);
+        PgServer frankfurt = sites.site("frankfurt", PgTestSites.FRANKFURT, PgTestSites.embedded(), passwordFile);
+        PgTestSites.primaryWithOneRow(kyiv);
+        Cloner.withBackupApi(frankfurt, kyiv.options().asUpstream(), kyiv.options().dataDir());
+        assertThat(kyiv.rotatePassword()).as("nothing changed yet").isFalse();
+
+        Files.writeString(passwordFile, "rotated-while-running\n");
+        PgTestSites.exec(kyiv, "SELECT 1"); // the agent's own connections go on with the password that last worked
+        assertThat(kyiv.rotatePassword()).isTrue();
+        assertThat(kyiv.rotatePassword()).as("applied once").isFalse();
+        assertThat(frankfurt.rotatePassword()).as("a standby sets nothing").isFalse();
+        connect(kyiv, "rotated-while-running").close();
+        assertThatThrownBy(() -> connect(kyiv, PASSWORD)).isInstanceOf(SQLException.class)
+                .hasMessageContaining("password authentication failed");
+
+        frankfurt.refreshPgpass();
+        assertThat(Files.readString(frankfurt.options().pgpassFile())).contains("rotated-while-running");
+        // the standby's next replication connection authenticates with the new password
+        PgTestSites.exec(kyiv, "SELECT pg_terminate_backend(pid) FROM pg_stat_replication");
+        PgTestSites.exec(kyiv, "INSERT INTO t VALUES (4)");
+        await().atMost(WAIT).until(() -> PgTestSites.idsOrEmpty(frankfurt, "t").equals(List.of(1L, 4L)));
+        assertThat(Files.readString(kyiv.options().logFile())).doesNotContain("rotated-while-running");
+    }
+
+    @Test
     void pgBasebackupAndPgRewindAuthenticateThroughThePgpassFile() throws Exception {
         PgBinaries system = PgBinaries.system().orElse(null);
         assumeTrue(system != null && system.tool("pg_basebackup").isPresent() && system.tool("pg_rewind").isPresent(),
