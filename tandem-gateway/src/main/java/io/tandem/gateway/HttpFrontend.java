@@ -556,8 +556,8 @@ final class HttpFrontend extends ChannelInboundHandlerAdapter {
         }
         up.pipeline().get(UpstreamHandler.class).unbind();
         up.pipeline().addLast(new TcpProxy.Relay(client));
-        // idle_timeout with no byte either way closes the tunnel (as nginx's proxy_read_timeout does a WebSocket's)
-        client.pipeline().addLast(new IdleStateHandler(0, 0, Math.max(1, cx.idleTimeoutNanos() / 1_000_000), TimeUnit.MILLISECONDS),
+        // tunnel_idle_timeout with no byte either way closes the tunnel (HAProxy's timeout tunnel)
+        client.pipeline().addLast(new IdleStateHandler(0, 0, Math.max(1, cx.config().tunnelIdleTimeout().toMillis()), TimeUnit.MILLISECONDS),
                 new ChannelInboundHandlerAdapter() {
                     @Override
                     public void userEventTriggered(ChannelHandlerContext c, Object evt) {

@@ -109,7 +109,9 @@ public final class ConfigKeys {
     public static final ConfigKey<Duration> GW_HEADER_TIMEOUT = new ConfigKey<>("gateway.header_timeout", ConfigKey.DURATION, Duration.ofSeconds(10),
             "A client must send a request's whole header within this time of its first byte, or gets 408 and is disconnected.");
     public static final ConfigKey<Duration> GW_IDLE_TIMEOUT = new ConfigKey<>("gateway.idle_timeout", ConfigKey.DURATION, Duration.ofSeconds(60),
-            "A keep-alive connection (client or pooled upstream) with no request for this long is closed; so is a client that sends no byte of its request body for this long (408), and an upgraded (WebSocket) tunnel with no byte either way.");
+            "A keep-alive connection (client or pooled upstream) with no request for this long is closed; so is a client that sends no byte of its request body for this long (408).");
+    public static final ConfigKey<Duration> GW_TUNNEL_IDLE_TIMEOUT = new ConfigKey<>("gateway.tunnel_idle_timeout", ConfigKey.DURATION, Duration.ofHours(1),
+            "An upgraded (WebSocket) connection with no byte either way for this long is closed; longer than idle_timeout, as a WebSocket may be quiet between messages (HAProxy's timeout tunnel).");
     public static final ConfigKey<Duration> GW_UPSTREAM_TIMEOUT = new ConfigKey<>("gateway.upstream_timeout", ConfigKey.DURATION, Duration.ofSeconds(30),
             "How long an upstream may take to start its response once the request is sent; then the client gets 504.");
     public static final ConfigKey<DataSize> GW_MAX_REQUEST_LINE = new ConfigKey<>("gateway.max_request_line", ConfigKey.SIZE, new DataSize(8L << 10),
@@ -186,7 +188,7 @@ public final class ConfigKeys {
             HEARTBEAT, FAIL_AFTER, FENCE_AFTER, ELECTION_MIN, ELECTION_MAX, FAILBACK_AFTER,
             USER_NAME, USER_ROLE, USER_TOKEN,
             GW_LISTEN_ADDRESS, GW_HTTP_PORT, GW_ADMIN_PORT, GW_HOLD_MAX, GW_HOLD_QUEUE, GW_POLL_INTERVAL, GW_POLL_TIMEOUT,
-            GW_CONNECT_TIMEOUT, GW_HEADER_TIMEOUT, GW_IDLE_TIMEOUT, GW_UPSTREAM_TIMEOUT, GW_MAX_REQUEST_LINE, GW_MAX_HEADER_SIZE,
+            GW_CONNECT_TIMEOUT, GW_HEADER_TIMEOUT, GW_IDLE_TIMEOUT, GW_TUNNEL_IDLE_TIMEOUT, GW_UPSTREAM_TIMEOUT, GW_MAX_REQUEST_LINE, GW_MAX_HEADER_SIZE,
             GW_EJECT_FOR, GW_ACCESS_LOG, GW_IN_AGENTS, GW_TLS_PORT, GW_TLS_CERT, GW_TLS_KEY, GW_TLS_RELOAD,
             SVC_NAME, SVC_MODE, SVC_RESOURCE, SVC_EJECT_5XX, SVC_STICKY, HC_TYPE, HC_PATH, HC_INTERVAL, HC_TIMEOUT, HC_RISE, HC_FALL, UTLS_CA, UTLS_SERVER_NAME, INST_SITE, INST_ADDRESS, INST_WEIGHT,
             ROUTE_HOST, ROUTE_PATH_PREFIX, ROUTE_SERVICE,

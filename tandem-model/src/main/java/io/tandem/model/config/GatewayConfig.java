@@ -10,7 +10,7 @@ import java.util.Optional;
  */
 public record GatewayConfig(String listenAddress, int httpPort, int adminPort, Duration holdMax, int holdQueue,
                             Duration pollInterval, Duration pollTimeout, Duration connectTimeout, Duration headerTimeout,
-                            Duration idleTimeout, Duration upstreamTimeout, DataSize maxRequestLine, DataSize maxHeaderSize,
+                            Duration idleTimeout, Duration tunnelIdleTimeout, Duration upstreamTimeout, DataSize maxRequestLine, DataSize maxHeaderSize,
                             Duration ejectFor, boolean accessLog,
                             List<ServiceConfig> services, List<RouteConfig> routes, List<TcpListenerConfig> tcpListeners, boolean inAgents,
                             Optional<TlsConfig> tls) {
@@ -26,7 +26,7 @@ public record GatewayConfig(String listenAddress, int httpPort, int adminPort, D
                 ConfigKeys.GW_ADMIN_PORT.defaultValue(), ConfigKeys.GW_HOLD_MAX.defaultValue(), ConfigKeys.GW_HOLD_QUEUE.defaultValue(),
                 ConfigKeys.GW_POLL_INTERVAL.defaultValue(), ConfigKeys.GW_POLL_TIMEOUT.defaultValue(),
                 ConfigKeys.GW_CONNECT_TIMEOUT.defaultValue(), ConfigKeys.GW_HEADER_TIMEOUT.defaultValue(),
-                ConfigKeys.GW_IDLE_TIMEOUT.defaultValue(), ConfigKeys.GW_UPSTREAM_TIMEOUT.defaultValue(),
+                ConfigKeys.GW_IDLE_TIMEOUT.defaultValue(), ConfigKeys.GW_TUNNEL_IDLE_TIMEOUT.defaultValue(), ConfigKeys.GW_UPSTREAM_TIMEOUT.defaultValue(),
                 ConfigKeys.GW_MAX_REQUEST_LINE.defaultValue(), ConfigKeys.GW_MAX_HEADER_SIZE.defaultValue(),
                 ConfigKeys.GW_EJECT_FOR.defaultValue(), ConfigKeys.GW_ACCESS_LOG.defaultValue(), List.of(), List.of(), List.of(),
                 ConfigKeys.GW_IN_AGENTS.defaultValue(), Optional.empty());
@@ -35,7 +35,7 @@ public record GatewayConfig(String listenAddress, int httpPort, int adminPort, D
     /** The same gateway listening on another address (a site's, when it runs inside that site's agent). */
     public GatewayConfig withListenAddress(String address) {
         return new GatewayConfig(address, httpPort, adminPort, holdMax, holdQueue, pollInterval, pollTimeout, connectTimeout, headerTimeout,
-                idleTimeout, upstreamTimeout, maxRequestLine, maxHeaderSize, ejectFor, accessLog, services, routes, tcpListeners, inAgents, tls);
+                idleTimeout, tunnelIdleTimeout, upstreamTimeout, maxRequestLine, maxHeaderSize, ejectFor, accessLog, services, routes, tcpListeners, inAgents, tls);
     }
 
     /** The HTTPS port, 0 without TLS. */

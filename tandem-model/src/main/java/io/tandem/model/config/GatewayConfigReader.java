@@ -52,7 +52,7 @@ final class GatewayConfigReader {
         ConfigLoader.checkUnique(listeners.stream().map(TcpListenerConfig::name).toList(), listeners.stream().map(TcpListenerConfig::location).toList(), "TCP listener", problems);
         GatewayConfig config = new GatewayConfig(listen, orZero(httpPort), orZero(adminPort), g.get(ConfigKeys.GW_HOLD_MAX), holdQueue == null ? 0 : holdQueue,
                 g.get(ConfigKeys.GW_POLL_INTERVAL), g.get(ConfigKeys.GW_POLL_TIMEOUT), g.get(ConfigKeys.GW_CONNECT_TIMEOUT),
-                g.get(ConfigKeys.GW_HEADER_TIMEOUT), g.get(ConfigKeys.GW_IDLE_TIMEOUT), g.get(ConfigKeys.GW_UPSTREAM_TIMEOUT),
+                g.get(ConfigKeys.GW_HEADER_TIMEOUT), g.get(ConfigKeys.GW_IDLE_TIMEOUT), g.get(ConfigKeys.GW_TUNNEL_IDLE_TIMEOUT), g.get(ConfigKeys.GW_UPSTREAM_TIMEOUT),
                 g.get(ConfigKeys.GW_MAX_REQUEST_LINE), g.get(ConfigKeys.GW_MAX_HEADER_SIZE), g.get(ConfigKeys.GW_EJECT_FOR),
                 g.get(ConfigKeys.GW_ACCESS_LOG), services, routes, listeners, Boolean.TRUE.equals(g.get(ConfigKeys.GW_IN_AGENTS)),
                 g.section("tls").map(t -> tls(t, baseDir)));
