@@ -300,7 +300,7 @@ final class HttpFrontend extends ChannelInboundHandlerAdapter {
         upgrade = req.headers().containsValue(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE, true)
                 ? req.headers().get(HttpHeaderNames.UPGRADE) : null;
         tunnelling = false;
-        ProxyHeaders.toUpstream(req, clientIp(), https);
+        ProxyHeaders.toUpstream(req, clientIp(), https, https ? clientCertSubject() : null);
         if (upgrade != null) {
             // hop-by-hop, so dropped above; an upgrade is the one case where they must reach the upstream
             req.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE).set(HttpHeaderNames.UPGRADE, upgrade);
@@ -320,6 +320,25 @@ final class HttpFrontend extends ChannelInboundHandlerAdapter {
         // until the body's end (at once for a request without one) a client that sends nothing for idle_timeout is cut
         if (!closing && request != null) arm(Timer.BODY, cx.idleTimeoutNanos());
         return true;
+    }
+
+    private String clientSubject;
+
+    /** The subject of the certificate the client presented on this TLS connection (mutual TLS), or null. */
+    private String clientCertSubject() {
+        if (clientSubject == null) {
+            io.netty.handler.ssl.SslHandler ssl = ctx.pipeline().get(io.netty.handler.ssl.SslHandler.class);
+            String subject = "";
+            try {
+                if (ssl != null && ssl.engine().getSession().getPeerCertificates()[0] instanceof java.security.cert.X509Certificate x) {
+                    subject = x.getSubjectX500Principal().getName();
+                }
+            } catch (javax.net.ssl.SSLPeerUnverifiedException noClientCertificate) {
+                // none asked for
+            }
+            clientSubject = subject;
+        }
+        return clientSubject.isEmpty() ? null : clientSubject;
     }
 
     private String clientIp() {

@@ -15,6 +15,8 @@ final class ProxyHeaders {
     static final AsciiString X_FORWARDED_PROTO = AsciiString.cached("x-forwarded-proto");
     static final AsciiString X_FORWARDED_HOST = AsciiString.cached("x-forwarded-host");
     static final AsciiString PROXY_CONNECTION = AsciiString.cached("proxy-connection");
+    /** The verified client certificate's subject (mutual TLS); never taken from the client. */
+    static final AsciiString X_CLIENT_CERT_SUBJECT = AsciiString.cached("x-client-cert-subject");
     static final String VIA = "1.1 tandem";
     private static final AsciiString VIA_11 = AsciiString.cached(VIA);
     private static final AsciiString VIA_10 = AsciiString.cached("1.0 tandem");
@@ -27,8 +29,10 @@ final class ProxyHeaders {
      * Prepares a client's request for the upstream: HTTP/1.1 with keep-alive whatever the client asked
      * (the client's own connection is handled by the gateway). Measured-hot: once per request.
      */
-    static void toUpstream(HttpRequest req, String clientIp, boolean https) {
+    static void toUpstream(HttpRequest req, String clientIp, boolean https, String clientCertSubject) {
         HttpHeaders h = req.headers();
+        h.remove(X_CLIENT_CERT_SUBJECT);
+        if (clientCertSubject != null) h.set(X_CLIENT_CERT_SUBJECT, clientCertSubject);
         boolean chunked = chunked(h);
         removeHopByHop(h);
         if (chunked) {

@@ -82,7 +82,11 @@ final class TlsReloader {
     }
 
     private void load() throws IOException, CertificateException {
-        SslContext ctx = SslContextBuilder.forServer(tls.certFile().toFile(), tls.keyFile().toFile()).build();
+        SslContextBuilder b = SslContextBuilder.forServer(tls.certFile().toFile(), tls.keyFile().toFile());
+        if (tls.clientCaFile() != null) {
+            b.trustManager(tls.clientCaFile().toFile()).clientAuth(io.netty.handler.ssl.ClientAuth.REQUIRE);
+        }
+        SslContext ctx = b.build();
         X509Certificate leaf;
         try (InputStream in = Files.newInputStream(tls.certFile())) {
             leaf = (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(in);
@@ -130,9 +134,9 @@ final class TlsReloader {
         }
     }
 
-    /** Size and modification time of both files: a rewrite or a rename over them changes it. */
+    /** Size and modification time of the files: a rewrite or a rename over them changes it. */
     private String fingerprint() {
-        return stamp(tls.certFile()) + "|" + stamp(tls.keyFile());
+        return stamp(tls.certFile()) + "|" + stamp(tls.keyFile()) + (tls.clientCaFile() == null ? "" : "|" + stamp(tls.clientCaFile()));
     }
 
     private static String stamp(Path p) {
@@ -155,6 +159,7 @@ final class TlsReloader {
         m.put("port", tls.port());
         m.put("certFile", tls.certFile().toString());
         m.put("keyFile", tls.keyFile().toString());
+        m.put("clientCaFile", tls.clientCaFile() == null ? "" : tls.clientCaFile().toString());
         m.put("notAfter", String.valueOf(notAfter));
         m.put("loadedAt", String.valueOf(loadedAt));
         m.put("lastReloadError", lastError);

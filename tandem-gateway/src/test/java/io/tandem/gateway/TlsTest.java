@@ -35,6 +35,7 @@ class TlsTest {
     private TestUpstream upstream;
     private Gateway gateway;
     private int tlsPort;
+    private int httpPort;
 
     @BeforeEach
     void start() throws Exception {
@@ -47,15 +48,20 @@ class TlsTest {
     }
 
     private TandemConfig config(String certFile, String keyFile) throws java.io.IOException {
-        return GatewayFixture.config(false, GatewayFixture.freePort(), GatewayFixture.freePort(), """
+        return config(certFile, keyFile, "");
+    }
+
+    private TandemConfig config(String certFile, String keyFile, String moreTls) throws java.io.IOException {
+        httpPort = GatewayFixture.freePort();
+        return GatewayFixture.config(false, httpPort, GatewayFixture.freePort(), """
                 header_timeout: 1s
                 access_log: false
-                tls: {port: %d, cert_file: %s, key_file: %s, reload_check: 100ms}
+                tls: {port: %d, cert_file: %s, key_file: %s, reload_check: 100ms%s}
                 services:
                   - {name: web, mode: active-active, instances: [{site: kyiv, address: "%s"}]}
                 routes:
                   - {path_prefix: /, service: web}
-                """.formatted(tlsPort, certFile, keyFile, upstream.address()), dir);
+                """.formatted(tlsPort, certFile, keyFile, moreTls, upstream.address()), dir);
     }
 
     @AfterEach
@@ -219,5 +225,48 @@ class TlsTest {
         SSLContext ssl = SSLContext.getInstance("TLS");
         ssl.init(null, new javax.net.ssl.TrustManager[] {all}, null);
         return ssl;
+    }
+
+    @Test
+    void withClientCaFileOnlyClientsWithSuchACertificateGetThroughAndTheUpstreamLearnsWhoTheyAre() throws Exception {
+        SelfSignedCertificate clientCert = new SelfSignedCertificate("client.example"); // its own CA
+        Files.copy(clientCert.certificate().toPath(), dir.resolve("clients-ca.pem"));
+        gateway.close();
+        tlsPort = GatewayFixture.freePort();
+        gateway = Gateway.start(config("cert.pem", "key.pem", ", client_ca_file: clients-ca.pem"));
+
+        HttpClient anonymous = trusting();
+        assertThatThrownBy(() -> anonymous.send(HttpRequest.newBuilder(URI.create("https://localhost:" + tlsPort + "/anonymous"))
+                .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString())).isInstanceOf(java.io.IOException.class);
+        anonymous.shutdownNow();
+
+        KeyStore keys = KeyStore.getInstance("PKCS12");
+        keys.load(null, null);
+        keys.setKeyEntry("client", clientCert.key(), new char[0], new java.security.cert.Certificate[] {clientCert.cert()});
+        javax.net.ssl.KeyManagerFactory kmf = javax.net.ssl.KeyManagerFactory.getInstance(javax.net.ssl.KeyManagerFactory.getDefaultAlgorithm());
+        kmf.init(keys, new char[0]);
+        KeyStore trust = KeyStore.getInstance(KeyStore.getDefaultType());
+        trust.load(null, null);
+        trust.setCertificateEntry("gateway", cert.cert());
+        TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+        tmf.init(trust);
+        SSLContext mutual = SSLContext.getInstance("TLS");
+        mutual.init(kmf.getKeyManagers(), tmf.getTrustManagers(), null);
+        HttpClient known = HttpClient.newBuilder().sslContext(mutual).connectTimeout(Duration.ofSeconds(2)).build();
+        HttpResponse<String> r = known.send(HttpRequest.newBuilder(URI.create("https://localhost:" + tlsPort + "/known"))
+                .header("X-Client-Cert-Subject", "CN=admin").timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).isEqualTo(200);
+        known.shutdownNow();
+
+        // plain HTTP cannot claim a certificate either
+        HttpClient plain = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+        assertThat(plain.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort + "/plain")).header("X-Client-Cert-Subject", "CN=admin")
+                .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(200);
+        plain.shutdownNow();
+
+        assertThat(upstream.seen).extracting(TestUpstream.Seen::path).containsExactly("/known", "/plain");
+        assertThat(upstream.seen.get(0).header("X-Client-Cert-Subject")).isEqualTo("CN=client.example");
+        assertThat(upstream.seen.get(1).header("X-Client-Cert-Subject")).as("a client's own header is dropped").isNull();
+        clientCert.delete();
     }
 }

@@ -126,6 +126,8 @@ public final class ConfigKeys {
             "PEM file with the certificate chain, server certificate first; relative to this file's folder.");
     public static final ConfigKey<java.time.Duration> GW_TLS_RELOAD = new ConfigKey<>("gateway.tls.reload_check", ConfigKey.DURATION, java.time.Duration.ofSeconds(5),
             "How often the gateway looks at cert_file and key_file: a changed pair that loads serves every new connection (open ones keep theirs); one that does not load is refused and the pair in use stays. 0: never.");
+    public static final ConfigKey<String> GW_TLS_CLIENT_CA = new ConfigKey<>("gateway.tls.client_ca_file", ConfigKey.STRING, "",
+            "PEM file with the CAs whose client certificates the HTTPS listener requires (mutual TLS); relative to this file's folder. The upstream is told the client's subject in X-Client-Cert-Subject (a client's own header of that name is always dropped). Empty: no client certificate asked.");
     public static final ConfigKey<String> GW_TLS_KEY = new ConfigKey<>("gateway.tls.key_file", ConfigKey.STRING, null,
             "PEM file with the unencrypted PKCS#8 private key (BEGIN PRIVATE KEY; `openssl pkcs8 -topk8 -nocrypt` converts others).");
     public static final ConfigKey<Boolean> GW_IN_AGENTS = new ConfigKey<>("gateway.in_agents", ConfigKey.BOOL, false,
@@ -189,7 +191,7 @@ public final class ConfigKeys {
             USER_NAME, USER_ROLE, USER_TOKEN,
             GW_LISTEN_ADDRESS, GW_HTTP_PORT, GW_ADMIN_PORT, GW_HOLD_MAX, GW_HOLD_QUEUE, GW_POLL_INTERVAL, GW_POLL_TIMEOUT,
             GW_CONNECT_TIMEOUT, GW_HEADER_TIMEOUT, GW_IDLE_TIMEOUT, GW_TUNNEL_IDLE_TIMEOUT, GW_UPSTREAM_TIMEOUT, GW_MAX_REQUEST_LINE, GW_MAX_HEADER_SIZE,
-            GW_EJECT_FOR, GW_ACCESS_LOG, GW_IN_AGENTS, GW_TLS_PORT, GW_TLS_CERT, GW_TLS_KEY, GW_TLS_RELOAD,
+            GW_EJECT_FOR, GW_ACCESS_LOG, GW_IN_AGENTS, GW_TLS_PORT, GW_TLS_CERT, GW_TLS_KEY, GW_TLS_RELOAD, GW_TLS_CLIENT_CA,
             SVC_NAME, SVC_MODE, SVC_RESOURCE, SVC_EJECT_5XX, SVC_STICKY, HC_TYPE, HC_PATH, HC_INTERVAL, HC_TIMEOUT, HC_RISE, HC_FALL, UTLS_CA, UTLS_SERVER_NAME, INST_SITE, INST_ADDRESS, INST_WEIGHT,
             ROUTE_HOST, ROUTE_PATH_PREFIX, ROUTE_SERVICE,
             TCP_NAME, TCP_PORT, TCP_SERVICE);

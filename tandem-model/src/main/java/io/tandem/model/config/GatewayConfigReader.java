@@ -211,8 +211,10 @@ final class GatewayConfigReader {
         Path cert = pemFile(t, ConfigKeys.GW_TLS_CERT, baseDir);
         Path key = pemFile(t, ConfigKeys.GW_TLS_KEY, baseDir);
         java.time.Duration reload = t.get(ConfigKeys.GW_TLS_RELOAD);
+        String clientCaName = t.get(ConfigKeys.GW_TLS_CLIENT_CA);
+        Path clientCa = clientCaName == null || clientCaName.isEmpty() ? null : pemFile(t, ConfigKeys.GW_TLS_CLIENT_CA, baseDir);
         t.rejectUnknown();
-        return new TlsConfig(orZero(port), cert, key, reload == null ? ConfigKeys.GW_TLS_RELOAD.defaultValue() : reload);
+        return new TlsConfig(orZero(port), cert, key, reload == null ? ConfigKeys.GW_TLS_RELOAD.defaultValue() : reload, clientCa);
     }
 
     /** A PEM file that exists, is readable and looks like PEM; the gateway parses it when it starts. */
@@ -238,6 +240,7 @@ final class GatewayConfigReader {
             problems.add(new ConfigProblem(t.locationOf(key.name()), problem,
                     key == ConfigKeys.GW_TLS_KEY ? "give an unencrypted PKCS#8 PEM key (openssl pkcs8 -topk8 -nocrypt -in old.key -out key.pem)"
                             : key == ConfigKeys.UTLS_CA ? "give the PEM certificates of the CAs that issued the instances' certificates"
+                            : key == ConfigKeys.GW_TLS_CLIENT_CA ? "give the PEM certificates of the CAs that issue your clients' certificates"
                             : "give the PEM certificate chain, server certificate first"));
         }
         return p;
