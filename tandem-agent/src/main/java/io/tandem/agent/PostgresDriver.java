@@ -69,6 +69,7 @@ final class PostgresDriver implements ResourceDriver {
     private volatile String servingPrimary = "";
     private volatile String action = "";
     private volatile String lastError = "";
+    private java.util.concurrent.ScheduledExecutorService passwords;
     private volatile Set<String> waitingFor = Set.of();
     private volatile PgStatus lastProbe = new PgStatus.Down("not probed yet");
     private volatile boolean closed;
@@ -100,7 +101,11 @@ final class PostgresDriver implements ResourceDriver {
         this.prober = Executors.newSingleThreadScheduledExecutor(Agent.daemon("tandem-pg-probe-" + resource.name()));
         prober.scheduleWithFixedDelay(this::probe, 250, 250, TimeUnit.MILLISECONDS);
         prober.scheduleWithFixedDelay(this::checkStranded, 5, 5, TimeUnit.SECONDS);
-        if (config.postgres().passwordFile() != null) prober.scheduleWithFixedDelay(this::checkPassword, 2, 2, TimeUnit.SECONDS);
+        if (config.postgres().passwordFile() != null) {
+            // its own thread: an ALTER ROLE that waits must never delay the probes
+            passwords = Executors.newSingleThreadScheduledExecutor(Agent.daemon("tandem-pg-password-" + resource.name()));
+            passwords.scheduleWithFixedDelay(this::checkPassword, 2, 2, TimeUnit.SECONDS);
+        }
         startWatchdog(opts.dataDir());
         LOG.info("event=pg-driver site={} resource={} data={} port={} binaries=\"{}\"", this.site, resource.name(), opts.dataDir(),
                 resource.port(), server.binaries().describe());
@@ -356,6 +361,7 @@ final class PostgresDriver implements ResourceDriver {
             }
             action = "rejoin " + primary + " (pg_rewind failed: re-cloning)";
         }
+        Cloner.checkSameMajor(server, upstream(primary)); // before anything is moved: a version mismatch changes nothing here
         Rejoiner.moveAside(server.options().dataDir(), "diverged", "the former primary's data may hold commits no other site has; it is kept for the operator");
         cloneFrom(primary);
         LOG.info("event=pg-rejoined site={} resource={} primary={} method=reclone ms={}", site, resource.name(), primary,
@@ -444,6 +450,7 @@ final class PostgresDriver implements ResourceDriver {
             long t0 = System.nanoTime();
             try {
                 action = "re-clone from " + primary + " (" + why + ")";
+                Cloner.checkSameMajor(server, upstream(primary)); // before anything is stopped or moved
                 server.stop(io.tandem.postgres.StopMode.FAST);
                 Rejoiner.moveAside(server.options().dataDir(), "stale", "a standby that could not catch up: nothing in it is missing elsewhere; delete it once the new copy streams");
                 cloneFrom(primary);
@@ -516,6 +523,7 @@ final class PostgresDriver implements ResourceDriver {
         closed = true;
         worker.shutdownNow();
         prober.shutdownNow();
+        if (passwords != null) passwords.shutdownNow();
         synchronized (lock) {
             try {
                 server.stop(io.tandem.postgres.StopMode.FAST);

@@ -130,6 +130,7 @@ final class HttpFrontend extends ChannelInboundHandlerAdapter {
     static ChannelInitializer<Channel> upstreamInitializer(Upstream u, ProxyContext cx) {
         UpstreamHandler.Failures failures = (up, cause) -> {
             cx.metrics().upstreamError(up.service, "tls");
+            up.eject(cx.ejectNanos()); // like a refused connection: the other instances serve meanwhile
             if (up.shouldLogTlsFailure()) {
                 log.warn("event=upstream_tls_failed upstream={} name={} error=\"{}\" msg=\"nothing was sent to it; check upstream_tls (ca_file, "
                         + "server_name) of service '{}' against the instance's certificate\"", up.label(), up.tlsName, cause.getMessage(), up.service);
@@ -475,6 +476,11 @@ final class HttpFrontend extends ChannelInboundHandlerAdapter {
                 || m.equals(HttpMethod.PUT) || m.equals(HttpMethod.DELETE) || m.equals(HttpMethod.TRACE);
     }
 
+    /** The upstream's TLS handshake failed: nothing reached it, so the request may go elsewhere whatever its method. */
+    void onUpstreamTlsFailed() {
+        if (!bodyForwarded) requestWritten = false;
+    }
+
     void onUpstreamClosed() {
         if (request == null || closing) return;
         if (!responseStarted) {
@@ -576,7 +582,8 @@ final class HttpFrontend extends ChannelInboundHandlerAdapter {
         up.pipeline().get(UpstreamHandler.class).unbind();
         up.pipeline().addLast(new TcpProxy.Relay(client));
         // tunnel_idle_timeout with no byte either way closes the tunnel (HAProxy's timeout tunnel)
-        client.pipeline().addLast(new IdleStateHandler(0, 0, Math.max(1, cx.config().tunnelIdleTimeout().toMillis()), TimeUnit.MILLISECONDS),
+        long tunnelIdleMs = cx.config().tunnelIdleTimeout().toMillis(); // 0: never
+        client.pipeline().addLast(new IdleStateHandler(0, 0, tunnelIdleMs, TimeUnit.MILLISECONDS),
                 new ChannelInboundHandlerAdapter() {
                     @Override
                     public void userEventTriggered(ChannelHandlerContext c, Object evt) {

@@ -31,10 +31,10 @@ final class ProxyHeaders {
      */
     static void toUpstream(HttpRequest req, String clientIp, boolean https, String clientCertSubject) {
         HttpHeaders h = req.headers();
-        h.remove(X_CLIENT_CERT_SUBJECT);
-        if (clientCertSubject != null) h.set(X_CLIENT_CERT_SUBJECT, clientCertSubject);
         boolean chunked = chunked(h);
         removeHopByHop(h);
+        dropClaimedSubject(h);
+        if (clientCertSubject != null) h.set(X_CLIENT_CERT_SUBJECT, clientCertSubject); // after the hop-by-hop removal a client controls
         if (chunked) {
             h.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
         }
@@ -48,6 +48,20 @@ final class ProxyHeaders {
         }
         appendVia(h, req.protocolVersion());
         req.setProtocolVersion(HttpVersion.HTTP_1_1);
+    }
+
+    /** A client's own X-Client-Cert-Subject, also spelt with '_' (which CGI-style upstreams read as the same name), is dropped. */
+    private static void dropClaimedSubject(HttpHeaders h) {
+        if (h.isEmpty()) return;
+        List<String> claimed = null;
+        for (java.util.Map.Entry<String, String> e : h) {
+            String n = e.getKey();
+            if (n.length() == X_CLIENT_CERT_SUBJECT.length() && n.replace('_', '-').equalsIgnoreCase("x-client-cert-subject")) {
+                if (claimed == null) claimed = new java.util.ArrayList<>();
+                claimed.add(n);
+            }
+        }
+        if (claimed != null) claimed.forEach(h::remove);
     }
 
     /** Prepares an upstream's response for the client. */

@@ -91,6 +91,7 @@ final class TlsReloader {
         try (InputStream in = Files.newInputStream(tls.certFile())) {
             leaf = (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(in);
         }
+        leaf.checkValidity(); // an expired or not yet valid certificate never replaces the one in use
         checkKeyFits(leaf, tls.keyFile());
         notAfter = leaf.getNotAfter().toInstant();
         loadedAt = Instant.now();

@@ -83,6 +83,7 @@ final class UpstreamHandler extends ChannelInboundHandlerAdapter {
             ctx.close();
         } else if (evt instanceof io.netty.handler.ssl.SslHandshakeCompletionEvent hs && !hs.isSuccess()) {
             failures.tlsFailed(upstream, hs.cause());
+            if (front != null) front.onUpstreamTlsFailed();
             ctx.close();
         }
     }

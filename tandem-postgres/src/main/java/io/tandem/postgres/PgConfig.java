@@ -96,14 +96,26 @@ final class PgConfig {
         writeFile(dataDir.resolve("standby.signal"), "", user);
     }
 
+    /**
+     * Writes {@code file} atomically: a temporary file of its own (unique, so two writers never share one), created
+     * 0600 from the start (it may hold a password: never readable by others, not even for a moment), then renamed.
+     */
     static void writeFile(Path file, String text, PgUser user) {
+        Path tmp = null;
         try {
-            Path tmp = file.resolveSibling(file.getFileName() + ".tandem-tmp");
+            tmp = Files.createTempFile(file.getParent(), file.getFileName() + ".", ".tandem-tmp",
+                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
             Files.writeString(tmp, text, StandardCharsets.UTF_8);
-            Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-------"));
             user.own(tmp);
             Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException e) {
+            if (tmp != null) {
+                try {
+                    Files.deleteIfExists(tmp);
+                } catch (IOException ignored) {
+                    // best effort
+                }
+            }
             throw new PgException("could not write " + file + ": " + e.getMessage(), e);
         }
     }

@@ -101,11 +101,14 @@ public final class PgServer {
         }
         long t0 = System.nanoTime();
         String sql = "ALTER ROLE \"" + opts.superuser().replace("\"", "\"\"") + "\" PASSWORD " + Passwords.sqlLiteral(pw) + "\n";
+        // exit_on_error: a failed statement ends single-user mode with a non-zero exit (it would otherwise go on and exit 0);
+        // nothing echoes the statement; the literal is read with standard_conforming_strings on
         Cmd.Result r = Cmd.run(user.command(List.of(bins.postgres().toString(), "--single", "-D", opts.dataDir().toString(),
-                "-c", "log_min_messages=fatal", "-c", "log_statement=none", "postgres")), opts.startTimeout(), sql);
+                "-c", "exit_on_error=on", "-c", "log_min_error_statement=panic", "-c", "log_statement=none",
+                "-c", "standard_conforming_strings=on", "postgres")), opts.startTimeout(), sql);
         if (!r.ok()) {
             throw new PgException("setting the superuser's password from " + opts.passwordFile() + " failed (exit " + r.exit()
-                    + "): " + Cmd.tail(r.output().replace(pw, "***"), 10));
+                    + "): " + Cmd.tail(r.output().replace(pw, "***").replace(pw.replace("'", "''"), "***"), 10));
         }
         rememberPassword(pw);
         log.info("event=pg_password_set site={} user={} from=\"{}\" ms={}", opts.siteName(), opts.superuser(), opts.passwordFile(),
@@ -113,13 +116,7 @@ public final class PgServer {
     }
 
     private void rememberPassword(String pw) {
-        try {
-            Path set = opts.passwordSetFile();
-            Files.writeString(set, Passwords.remember(pw) + "\n");
-            Files.setPosixFilePermissions(set, PosixFilePermissions.fromString("rw-------"));
-        } catch (IOException e) {
-            throw new PgException("could not write " + opts.passwordSetFile() + ": " + e.getMessage(), e);
-        }
+        PgConfig.writeFile(opts.passwordSetFile(), Passwords.remember(pw) + "\n", user);
     }
 
     private static void deleteQuietly(Path p) {
@@ -381,7 +378,15 @@ public final class PgServer {
      */
     static Connection connect(Upstream to, int timeoutSeconds) throws SQLException {
         Path file = to.passwordFile();
-        String pw = file == null ? null : Passwords.read(file);
+        String pw = null;
+        if (file != null) {
+            try {
+                pw = Passwords.read(file);
+            } catch (PgException unreadable) {
+                pw = Passwords.lastGood(file); // being rewritten: go on with the one that worked
+                if (pw == null) throw new SQLException(unreadable.getMessage(), "28P01", unreadable);
+            }
+        }
         try {
             Connection c = DriverManager.getConnection(to.jdbcUrl(), props(to, pw, timeoutSeconds));
             if (file != null) Passwords.worked(file, pw);
@@ -423,6 +428,10 @@ public final class PgServer {
             s.execute("SET log_statement = 'none'");
             s.execute("SET log_min_error_statement = 'panic'");
             s.execute("SET log_min_duration_statement = -1");
+            s.execute("SET standard_conforming_strings = on");
+            // no wait for a synchronous standby that may be gone: every new primary applies the file again
+            s.execute("SET synchronous_commit = local");
+            s.execute("SET statement_timeout = '10s'");
             s.execute("ALTER ROLE \"" + opts.superuser().replace("\"", "\"\"") + "\" PASSWORD " + Passwords.sqlLiteral(pw));
         } catch (SQLException e) {
             throw new PgException("setting the new superuser password from " + opts.passwordFile() + " on " + opts.siteName()

@@ -111,7 +111,7 @@ public final class ConfigKeys {
     public static final ConfigKey<Duration> GW_IDLE_TIMEOUT = new ConfigKey<>("gateway.idle_timeout", ConfigKey.DURATION, Duration.ofSeconds(60),
             "A keep-alive connection (client or pooled upstream) with no request for this long is closed; so is a client that sends no byte of its request body for this long (408).");
     public static final ConfigKey<Duration> GW_TUNNEL_IDLE_TIMEOUT = new ConfigKey<>("gateway.tunnel_idle_timeout", ConfigKey.DURATION, Duration.ofHours(1),
-            "An upgraded (WebSocket) connection with no byte either way for this long is closed; longer than idle_timeout, as a WebSocket may be quiet between messages (HAProxy's timeout tunnel).");
+            "An upgraded (WebSocket) connection with no byte either way for this long is closed; longer than idle_timeout, as a WebSocket may be quiet between messages (HAProxy's timeout tunnel). 0: never.");
     public static final ConfigKey<Duration> GW_UPSTREAM_TIMEOUT = new ConfigKey<>("gateway.upstream_timeout", ConfigKey.DURATION, Duration.ofSeconds(30),
             "How long an upstream may take to start its response once the request is sent; then the client gets 504.");
     public static final ConfigKey<DataSize> GW_MAX_REQUEST_LINE = new ConfigKey<>("gateway.max_request_line", ConfigKey.SIZE, new DataSize(8L << 10),

@@ -138,11 +138,12 @@ public final class ConfigLoader {
             return pc;
         }).orElse(PostgresConfig.defaults());
         if (postgres.passwordFile() == null && resources.stream().anyMatch(r -> r.kind() == ResourceKind.POSTGRES)) {
-            List<String> remote = peers.stream().filter(p -> p.kind() == PeerKind.SITE && p.address() != null && !loopback(p.address()))
-                    .map(p -> p.name() + " (" + p.address() + ")").toList();
+            List<String> remote = new ArrayList<>(peers.stream().filter(p -> p.kind() == PeerKind.SITE && p.address() != null && !loopback(p.address()))
+                    .map(p -> p.name() + " (" + p.address() + ")").toList());
+            postgres.clients().stream().filter(c -> !c.startsWith("127.") && !c.equals("::1/128")).forEach(c -> remote.add("postgres.clients " + c));
             if (!remote.isEmpty()) {
                 warnings.add(new ConfigProblem(top.location(), "WARNING: PostgreSQL trusts every connection from the sites' addresses and "
-                        + "postgres.clients without a password, and " + String.join(", ", remote) + " is not on this host's loopback",
+                        + "postgres.clients without a password, and " + String.join(", ", remote) + (remote.size() == 1 ? " is" : " are") + " not on this host's loopback",
                         "set postgres.password_file (a file holding the superuser's password, the same at every site, mode 0600)"));
             }
         }

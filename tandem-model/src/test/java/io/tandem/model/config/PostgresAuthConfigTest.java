@@ -81,4 +81,11 @@ class PostgresAuthConfigTest {
             assertThat(w.hint()).contains("postgres.password_file");
         });
     }
+
+    @Test
+    void clientNetworksBeyondLoopbackWithoutAPasswordGetAWarning() {
+        ConfigLoader.Result r = load(VALID + "postgres:\n  clients: [10.0.0.0/8]\n");
+        assertThat(r.problems()).isEmpty();
+        assertThat(r.warnings()).singleElement().satisfies(w -> assertThat(w.message()).contains("trusts every connection", "postgres.clients 10.0.0.0/8"));
+    }
 }
