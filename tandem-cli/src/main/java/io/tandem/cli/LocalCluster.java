@@ -91,20 +91,12 @@ public final class LocalCluster implements AutoCloseable {
             Files.setPosixFilePermissions(data, java.nio.file.attribute.PosixFilePermissions.fromString("rwx--x--x"));
         }
         // an operator's API token for this cluster: only its SHA-256 goes into the config
-        byte[] raw = new byte[24];
-        new java.security.SecureRandom().nextBytes(raw);
-        String token = "tdm_" + java.util.HexFormat.of().formatHex(raw);
-        Path tokenFile = dir.resolve("operator.token");
-        Files.writeString(tokenFile, token + "\n");
-        Files.setPosixFilePermissions(tokenFile, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        String token = "tdm_" + writeSecret(dir.resolve("operator.token"), "tdm_", 24);
         String pgPassword = "";
         if (postgres) {
             // the database superuser's password: every connection, replication included, authenticates with it
-            byte[] pw = new byte[18];
-            new java.security.SecureRandom().nextBytes(pw);
             Path pwFile = dir.resolve("pg-password").toAbsolutePath();
-            Files.writeString(pwFile, java.util.HexFormat.of().formatHex(pw) + "\n");
-            Files.setPosixFilePermissions(pwFile, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+            writeSecret(pwFile, "", 18);
             pgPassword = "  password_file: " + pwFile + "   # the superuser's password; every connection authenticates with it\n";
         }
         String users = """
@@ -131,6 +123,21 @@ public final class LocalCluster implements AutoCloseable {
             c.peers.environment(Map.of("TANDEM_DRIVERS", "recording"));
         }
         return c;
+    }
+
+    /**
+     * Writes {@code prefix} and {@code bytes} random bytes in hex to {@code file}, readable by its owner only from the
+     * moment it exists; returns the hex part.
+     */
+    private static String writeSecret(Path file, String prefix, int bytes) throws IOException {
+        byte[] raw = new byte[bytes];
+        new java.security.SecureRandom().nextBytes(raw);
+        String hex = java.util.HexFormat.of().formatHex(raw);
+        Files.deleteIfExists(file);
+        Files.createFile(file, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
+        Files.writeString(file, prefix + hex + "\n");
+        return hex;
     }
 
     static String yaml(boolean postgres) throws IOException {

@@ -142,8 +142,8 @@ final class TlsReloader {
 
     private static String stamp(Path p) {
         try {
-            return Files.size(p) + "@" + Files.getLastModifiedTime(p).toMillis() + "#" + Files.readAttributes(p,
-                    java.nio.file.attribute.BasicFileAttributes.class).fileKey();
+            java.nio.file.attribute.BasicFileAttributes a = Files.readAttributes(p, java.nio.file.attribute.BasicFileAttributes.class);
+            return a.size() + "@" + a.lastModifiedTime().toMillis() + "#" + a.fileKey();
         } catch (IOException e) {
             return "missing";
         }

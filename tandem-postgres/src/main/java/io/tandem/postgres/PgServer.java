@@ -27,6 +27,8 @@ public final class PgServer {
     private final PgBinaries bins;
     private final PgUser user;
     private volatile PgConfig.Replication repl;
+    /** The password known to be set on this data directory (never logged), or null. */
+    private volatile String passwordSet;
 
     public PgServer(PgOptions opts, PgBinaries bins) {
         this.opts = opts;
@@ -91,16 +93,11 @@ public final class PgServer {
             return; // a standby gets it from the primary; a fenced former primary must write nothing of its own
         }
         String pw = Passwords.read(opts.passwordFile());
-        try {
-            Path set = opts.passwordSetFile();
-            if (Files.isRegularFile(set) && Passwords.matches(Files.readString(set), pw)) {
-                return;
-            }
-        } catch (IOException e) {
-            // unreadable: set it again
+        if (passwordIsSet(pw)) {
+            return;
         }
         long t0 = System.nanoTime();
-        String sql = "ALTER ROLE \"" + opts.superuser().replace("\"", "\"\"") + "\" PASSWORD " + Passwords.sqlLiteral(pw) + "\n";
+        String sql = alterRole(pw) + "\n";
         // exit_on_error: a failed statement ends single-user mode with a non-zero exit (it would otherwise go on and exit 0);
         // nothing echoes the statement; the literal is read with standard_conforming_strings on
         Cmd.Result r = Cmd.run(user.command(List.of(bins.postgres().toString(), "--single", "-D", opts.dataDir().toString(),
@@ -115,8 +112,31 @@ public final class PgServer {
                 since(t0).toMillis());
     }
 
+    /**
+     * True if {@code pw} is the password last set on this data directory: known in memory, else its salted hash in
+     * the marker file (checked once per password, not at every look: the hash is deliberately slow).
+     */
+    private boolean passwordIsSet(String pw) {
+        if (pw.equals(passwordSet)) return true;
+        try {
+            Path set = opts.passwordSetFile();
+            if (Files.isRegularFile(set) && Passwords.matches(Files.readString(set), pw)) {
+                passwordSet = pw;
+                return true;
+            }
+        } catch (IOException e) {
+            // unreadable: set it again
+        }
+        return false;
+    }
+
+    private String alterRole(String pw) {
+        return "ALTER ROLE \"" + opts.superuser().replace("\"", "\"\"") + "\" PASSWORD " + Passwords.sqlLiteral(pw);
+    }
+
     private void rememberPassword(String pw) {
         PgConfig.writeFile(opts.passwordSetFile(), Passwords.remember(pw) + "\n", user);
+        passwordSet = pw;
     }
 
     private static void deleteQuietly(Path p) {
@@ -416,12 +436,7 @@ public final class PgServer {
     public boolean rotatePassword() {
         if (opts.passwordFile() == null) return false;
         String pw = Passwords.read(opts.passwordFile());
-        try {
-            Path set = opts.passwordSetFile();
-            if (Files.isRegularFile(set) && Passwords.matches(Files.readString(set), pw)) return false;
-        } catch (IOException e) {
-            // unreadable: set it again
-        }
+        if (passwordIsSet(pw)) return false;
         long t0 = System.nanoTime();
         try (Connection c = connect(); Statement s = c.createStatement()) {
             if (inRecovery(s)) return false; // a standby receives it with the primary's WAL
@@ -432,7 +447,7 @@ public final class PgServer {
             // no wait for a synchronous standby that may be gone: every new primary applies the file again
             s.execute("SET synchronous_commit = local");
             s.execute("SET statement_timeout = '10s'");
-            s.execute("ALTER ROLE \"" + opts.superuser().replace("\"", "\"\"") + "\" PASSWORD " + Passwords.sqlLiteral(pw));
+            s.execute(alterRole(pw));
         } catch (SQLException e) {
             throw new PgException("setting the new superuser password from " + opts.passwordFile() + " on " + opts.siteName()
                     + " failed: " + e.getMessage().replace(pw, "***"), e);
