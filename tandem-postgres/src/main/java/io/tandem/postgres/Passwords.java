@@ -7,7 +7,11 @@ import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
+import java.util.ArrayList;
 import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import javax.crypto.SecretKeyFactory;
 import javax.crypto.spec.PBEKeySpec;
 
@@ -19,18 +23,36 @@ import javax.crypto.spec.PBEKeySpec;
 final class Passwords {
     private static final int ITERATIONS = 20_000;
 
-    /** Per password file, the password that last opened a connection: a server still has it until the new one is set. */
-    private static final java.util.Map<Path, String> LAST_GOOD = new java.util.concurrent.ConcurrentHashMap<>();
+    /** How many earlier passwords of one file are remembered in memory, for servers that have not caught up yet. */
+    private static final int KEEP = 3;
+
+    /**
+     * Per password file, the distinct passwords that last opened a connection, newest first. A standby still has the old
+     * password until it replays the primary's ALTER ROLE, so one "last good" password per file is not enough when
+     * several servers share the file (one JVM driving two sites, or the primary set the new one a moment ago).
+     */
+    private static final Map<Path, List<String>> RECENT = new ConcurrentHashMap<>();
 
     private Passwords() {}
 
     static void worked(Path file, String password) {
-        LAST_GOOD.put(file, password);
+        RECENT.compute(file, (f, old) -> {
+            List<String> list = new ArrayList<>(old == null ? List.of() : old);
+            list.remove(password);
+            list.addFirst(password);
+            return List.copyOf(list.subList(0, Math.min(KEEP, list.size())));
+        });
     }
 
     /** The password that last worked with {@code file}, or null. */
     static String lastGood(Path file) {
-        return LAST_GOOD.get(file);
+        List<String> list = RECENT.get(file);
+        return list == null || list.isEmpty() ? null : list.getFirst();
+    }
+
+    /** The passwords that worked with {@code file} lately, newest first, without {@code except}. */
+    static List<String> earlier(Path file, String except) {
+        return RECENT.getOrDefault(file, List.of()).stream().filter(p -> !p.equals(except)).toList();
     }
 
     /** The password: the file's first line. */

@@ -412,9 +412,16 @@ public final class PgServer {
             if (file != null) Passwords.worked(file, pw);
             return c;
         } catch (SQLException e) {
-            String previous = file == null ? null : Passwords.lastGood(file);
-            if (!"28P01".equals(e.getSQLState()) || previous == null || previous.equals(pw)) throw e;
-            return DriverManager.getConnection(to.jdbcUrl(), props(to, previous, timeoutSeconds));
+            if (!"28P01".equals(e.getSQLState()) || file == null) throw e;
+            // a server that has not replayed the new password yet (a standby) still takes an earlier one
+            for (String previous : Passwords.earlier(file, pw)) {
+                try {
+                    return DriverManager.getConnection(to.jdbcUrl(), props(to, previous, timeoutSeconds));
+                } catch (SQLException again) {
+                    if (!"28P01".equals(again.getSQLState())) throw again;
+                }
+            }
+            throw e;
         }
     }
 
