@@ -183,7 +183,7 @@ public final class Agent implements AutoCloseable {
     private void sendHeartbeat() {
         long now = monoMs();
         // During a runbook every step waits for a report: heartbeat faster so a switchover pauses writes less.
-        long due = lastHeartbeatFailed || runbookActive() ? RETRY_HEARTBEAT_MS : config.timing().heartbeat().toMillis();
+        long due = lastHeartbeatFailed || runbookActive() || replicationStalling() ? RETRY_HEARTBEAT_MS : config.timing().heartbeat().toMillis();
         if (now - lastHeartbeatSentMs < due || !heartbeatInFlight.compareAndSet(false, true)) {
             return;
         }
@@ -298,7 +298,7 @@ public final class Agent implements AutoCloseable {
             if (st.tracksReplication()) {
                 reported = reported.stream().filter(st.waitingFor()::contains).toList();
             }
-            rs.put(name, new ResourceReport(role, epoch, st.position(), reported, ready));
+            rs.put(name, new ResourceReport(role, epoch, st.position(), reported, ready, st.notStreamingMs()));
         });
         return new SiteReport(me.name(), lease.fenced(monoMs()), rs, lease.known().version());
     }
@@ -320,9 +320,24 @@ public final class Agent implements AutoCloseable {
                 DriverStatus st = drivers.get(r).status();
                 List<String> caughtUp = st.tracksReplication() ? st.caughtUp()
                         : others.stream().filter(m -> known.health(m) == PeerHealth.HEALTHY).toList();
-                e.getValue().update(lease.epoch(r), others, rs.inSync(), caughtUp);
+                e.getValue().update(lease.epoch(r), others, rs.required(), caughtUp);
                 drivers.get(r).waitFor(e.getValue().waitFor());
             }
+        }
+    }
+
+    /**
+     * A copy stopped streaming and is about to be taken out of an in-sync set, or this primary is letting such a site go:
+     * writes may be stalled meanwhile, so each hop of that handshake goes at the fast heartbeat instead of the normal one.
+     */
+    private boolean replicationStalling() {
+        long failAfter = config.timing().failAfter().toMillis();
+        for (ResourceDriver d : drivers.values()) {
+            long ms = d.status().notStreamingMs();
+            if (ms >= failAfter - config.timing().heartbeat().toMillis() && ms <= failAfter + 1500) return true;
+        }
+        synchronized (lease) {
+            return sync.values().stream().anyMatch(SyncStandbys::releasing);
         }
     }
 
@@ -534,7 +549,7 @@ public final class Agent implements AutoCloseable {
         drivers.forEach((r, d) -> {
             DriverStatus st = d.status();
             roles.put(r, Map.of("role", role(r).name(), "epoch", lease.epoch(r), "serving", st.serving().name(), "position", st.position(),
-                    "action", st.action(), "lastError", st.lastError()));
+                    "action", st.action(), "lastError", st.lastError(), "lagBytes", st.lagBytes(), "notStreamingMs", st.notStreamingMs()));
         });
         m.put("resources", roles);
         synchronized (localEvents) {

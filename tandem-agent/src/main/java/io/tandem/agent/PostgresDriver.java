@@ -470,10 +470,71 @@ final class PostgresDriver implements ResourceDriver {
     }
 
     private void probe() {
+        long started = System.nanoTime() / 1_000_000;
         try {
             lastProbe = server.probe();
         } catch (RuntimeException e) {
             lastProbe = new PgStatus.Down(e.getMessage());
+        }
+        LocalRole role = serving;
+        boolean working = role == LocalRole.PRIMARY ? lastProbe instanceof PgStatus.Primary
+                : role != LocalRole.STANDBY || servingPrimary.isEmpty() || lastProbe instanceof PgStatus.Standby st && st.streaming();
+        if (working) {
+            streamedAtMs = started;
+        }
+        long now = System.nanoTime() / 1_000_000;
+        if (lastProbe instanceof PgStatus.Down && now - lastRestartMs >= 1000 && crashed()) {
+            lastRestartMs = now;
+            worker.execute(this::restartAfterCrash);
+        }
+    }
+
+    /**
+     * When the last probe that saw this copy doing its role's work began: a standby streaming, a primary answering as
+     * one (otherwise the last probe). Its age is how long the copy has not worked, and it grows while a probe hangs on a
+     * server that does not answer. The controller blames a standby that stopped only while its primary works.
+     */
+    private volatile long streamedAtMs = System.nanoTime() / 1_000_000;
+    private volatile long lastRestartMs;
+
+    /**
+     * The server is gone (killed, crashed) while this site serves a role with it and nothing of ours stopped it: no
+     * action under way, no planned stop, the role still wanted. A server that runs but does not answer is not ours to
+     * restart (hung, out of connections): as a standby it leaves the in-sync set once it has not streamed for fail_after.
+     */
+    private boolean crashed() {
+        LocalRole s = serving;
+        return !closed && !writesStopped && action.isEmpty() && wanted.role() == s
+                && (s == LocalRole.PRIMARY || s == LocalRole.STANDBY && !servingPrimary.isEmpty())
+                && server.isInitialized() && !server.isRunning();
+    }
+
+    /**
+     * Restarts a crashed server in the role it had, as Patroni does: a primary (it still holds the lease, or fence()
+     * would have stopped it and set it FENCED) recovers from its WAL and takes writes at the same epoch, waiting for the
+     * same standbys; a standby streams again and re-enters the in-sync set once caught up. A failed start is retried
+     * every second, with the reason in status.
+     */
+    private void restartAfterCrash() {
+        synchronized (lock) {
+            if (!crashed()) return;
+            LocalRole role = serving;
+            long t0 = System.nanoTime();
+            action = "restart after a crash";
+            try {
+                LOG.warn("event=pg-crashed site={} resource={} role={} epoch={} msg=\"PostgreSQL is gone while the agent runs; restarting it\"",
+                        site, resource.name(), role, servingEpoch);
+                server.start();
+                lastError = "";
+                LOG.info("event=pg-restarted site={} resource={} role={} epoch={} ms={}", site, resource.name(), role, servingEpoch,
+                        (System.nanoTime() - t0) / 1_000_000);
+            } catch (RuntimeException e) {
+                lastError = "restart after a crash: " + e.getMessage();
+                LOG.error("event=pg-restart-failed site={} resource={} role={} error=\"{}\" msg=\"retried every second\"", site, resource.name(),
+                        role, String.valueOf(e.getMessage()).replace('\n', ' '));
+            } finally {
+                action = "";
+            }
         }
     }
 
@@ -492,7 +553,10 @@ final class PostgresDriver implements ResourceDriver {
             case PgStatus.Standby st -> st.streaming() ? st.lagBytes() : -1L;
             case PgStatus.Down d -> -1L;
         };
-        return new DriverStatus(serving, servingEpoch, position, true, caughtUp, waitingFor, lag, action, lastError);
+        LocalRole role = serving;
+        long notStreaming = role == LocalRole.PRIMARY || role == LocalRole.STANDBY && !servingPrimary.isEmpty()
+                ? Math.max(0, System.nanoTime() / 1_000_000 - streamedAtMs) : 0;
+        return new DriverStatus(serving, servingEpoch, position, true, caughtUp, waitingFor, lag, action, lastError, notStreaming);
     }
 
     private Upstream upstream(String siteName) {

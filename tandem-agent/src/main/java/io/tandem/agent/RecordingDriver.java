@@ -59,7 +59,7 @@ final class RecordingDriver implements ResourceDriver {
 
     @Override
     public synchronized DriverStatus status() {
-        return new DriverStatus(serving, epoch, 0, false, List.of(), waitFor, 0, "", "");
+        return new DriverStatus(serving, epoch, 0, false, List.of(), waitFor, 0, "", "", 0);
     }
 
     synchronized List<String> events() {

@@ -265,7 +265,8 @@ public final class LocalCluster implements AutoCloseable {
         }
     }
 
-    private Optional<Long> postmasterPid(String site) {
+    /** The pid named in the site's postmaster.pid (alive or not), if the file is there. */
+    public Optional<Long> postmasterPid(String site) {
         Path pidFile = config.dataDir().resolve(site).resolve("pg").resolve("db").resolve("data").resolve("postmaster.pid");
         try {
             return Optional.of(Long.parseLong(Files.readAllLines(pidFile).get(0).trim()));

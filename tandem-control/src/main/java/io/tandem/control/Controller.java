@@ -109,8 +109,10 @@ public final class Controller {
             return Optional.of(Decision.of(new Command.StartRunbook(id, FAILOVER, r.name(), r.primary(), now), null, ReasonCode.FAILOVER_STARTED,
                     "started failover #" + id + " of " + r.name() + ": primary " + r.primary() + " failed at epoch " + r.epoch()));
         }
+        Optional<Decision> leaving = leaving(state, r, obs, now);
+        if (leaving.isPresent()) return leaving;
         for (String site : r.members()) {
-            if (state.memberState(r.name(), site) == MemberState.CATCHING_UP
+            if (state.memberState(r.name(), site) == MemberState.CATCHING_UP && streamsNow(r, site, obs)
                     && (rc.mode() == ReplicationMode.SYNC ? primaryWaitsFor(r, site, obs) : caughtUp(r, site, obs))) {
                 return Optional.of(Decision.of(new Command.AddInSync(r.name(), site, r.epoch(), now), Fsm.CAUGHT_UP, ReasonCode.CAUGHT_UP,
                         site + " caught up with " + r.primary() + " on " + r.name() + " at epoch " + r.epoch() + "; added to the in-sync set"));
@@ -160,6 +162,68 @@ public final class Controller {
         String site = best.get().name();
         return Optional.of(Decision.of(new Command.Promote(r.name(), site, 1, 0, now), Fsm.BOOTSTRAP, ReasonCode.BOOTSTRAP_PRIMARY,
                 "chose " + site + " as the first primary of " + r.name() + " (priority " + best.get().priority() + ", epoch 1)"));
+    }
+
+    /**
+     * An in-sync standby whose agent is up but whose copy has not streamed for fail_after, while its primary works,
+     * leaves the in-sync set in two committed steps, so that its primary's writes stop waiting for it without it ever
+     * losing a failover it should win: first it is marked leaving (the primary is told to stop waiting; the standby,
+     * still in the set, has every acknowledged write and stays a candidate), then, once the primary reports it no longer
+     * waits for it, it is removed (the primary lets go only after learning of the removal). A leaving standby that
+     * streams again and is waited for again simply stays.
+     */
+    private Optional<Decision> leaving(ClusterState state, ResourceState r, Observations obs, long now) {
+        if (!primaryServes(r, obs)) return Optional.empty();
+        ResourceReport prim = obs.of(r.primary()).report().resources().get(r.name());
+        for (String site : r.leaving()) {
+            if (!prim.syncStandbys().contains(site)) {
+                String why = r.primary() + " no longer waits for " + site + "'s copy of " + r.name();
+                return Optional.of(Decision.of(new Command.RemoveInSync(r.name(), site, r.epoch(), why, now), Fsm.STOPPED_STREAMING,
+                        ReasonCode.STANDBY_NOT_STREAMING, "removed " + site + " from the in-sync set of " + r.name() + ": " + why
+                                + "; it re-enters once caught up"));
+            }
+            if (streamsNow(r, site, obs)) {
+                return Optional.of(Decision.of(new Command.AddInSync(r.name(), site, r.epoch(), now), null, ReasonCode.CAUGHT_UP,
+                        site + " streams again from " + r.primary() + " on " + r.name() + ", which still waits for it: it stays in the in-sync set"));
+            }
+        }
+        for (String site : r.required()) {
+            ResourceReport rep = site.equals(r.primary()) ? null : obs.of(site).report().resources().get(r.name());
+            if (rep != null && rep.role() == LocalRole.STANDBY && rep.epoch() == r.epoch() && state.memberState(r.name(), site) == MemberState.SYNC_STANDBY
+                    && rep.notStreamingMs() >= timing.failAfter().toMillis()) {
+                String why = site + "'s copy of " + r.name() + " has not streamed from " + r.primary() + " for " + rep.notStreamingMs()
+                        + " ms (fail_after " + timing.failAfter().toMillis() + " ms) while its agent is up";
+                return Optional.of(Decision.of(new Command.LeaveInSync(r.name(), site, r.epoch(), why, now), null,
+                        ReasonCode.STANDBY_NOT_STREAMING, site + " leaves the in-sync set of " + r.name() + ": " + why
+                                + "; " + r.primary() + " is told to stop waiting for it"));
+            }
+        }
+        return Optional.empty();
+    }
+
+    /**
+     * The primary's agent was heard within half of fail_after and reports its copy serving as primary at this epoch, and
+     * answering its probes within half of fail_after (a hung primary stops its standbys too). A
+     * standby stops streaming also when the whole primary site is lost; its silence must then lead to a failover to it,
+     * not to its removal from the in-sync set (which would block that failover). The primary's silence reaches fail_after
+     * together with the standby's, so only a primary heard well within it makes a stalled standby the one to blame.
+     */
+    private boolean primaryServes(ResourceState r, Observations obs) {
+        Observation o = obs.of(r.primary());
+        ResourceReport rep = o.report().resources().get(r.name());
+        long half = timing.failAfter().toMillis() / 2;
+        return o.heard() && o.heardAgoMs() < half && rep != null && rep.role() == LocalRole.PRIMARY && rep.epoch() == r.epoch()
+                && rep.ready() && rep.notStreamingMs() < half;
+    }
+
+    /**
+     * The standby's own report says it streamed within the last two heartbeats. A primary may still report waiting for a
+     * site just taken out of the in-sync set (it lets go only after a quorum heard it no longer does): without this, a
+     * stalled standby would be put back at once, and taken out again, for as long as it stalls.
+     */
+    private boolean streamsNow(ResourceState r, String site, Observations obs) {
+        ResourceReport mine = obs.of(site).report().resources().get(r.name());
+        return mine != null && mine.notStreamingMs() <= 2 * timing.heartbeat().toMillis();
     }
 
     /** A standby is caught up when it follows the current epoch and has the primary's last reported position. */

@@ -34,6 +34,8 @@ public final class Fsm {
             "no primary yet; highest-priority eligible healthy site, once all sites are heard or fail_after has passed");
     public static final Transition CAUGHT_UP = new Transition(MEMBER, CATCHING_UP, SYNC_STANDBY, ReasonCode.CAUGHT_UP,
             "follows the primary at its epoch and has replayed up to the primary's position (sync mode: the primary reports it caught up and already waits for it)");
+    public static final Transition STOPPED_STREAMING = new Transition(MEMBER, SYNC_STANDBY, CATCHING_UP, ReasonCode.STANDBY_NOT_STREAMING,
+            "the site is healthy but its copy has not streamed for fail_after while the primary works (server down, hung or cut off): marked leaving, it is removed once the primary reports it no longer waits for it");
     public static final Transition FAILOVER = new Transition(MEMBER, SYNC_STANDBY, PRIMARY, ReasonCode.FAILOVER_PROMOTED,
             "the primary's site failed; best eligible healthy in-sync candidate (failover runbook)");
     public static final Transition FAILOVER_ASYNC = new Transition(MEMBER, CATCHING_UP, PRIMARY, ReasonCode.FAILOVER_PROMOTED,
@@ -58,7 +60,7 @@ public final class Fsm {
             "the failed primary's peer returned before any other site was promoted; it keeps its epoch");
 
     public static final List<Transition> PEER_TABLE = List.of(PEER_JOINED, PEER_NEVER_SEEN, PEER_FAILED, PEER_RETURNED);
-    public static final List<Transition> MEMBER_TABLE = List.of(JOINED, BOOTSTRAP, CAUGHT_UP, FAILOVER, FAILOVER_ASYNC,
+    public static final List<Transition> MEMBER_TABLE = List.of(JOINED, BOOTSTRAP, CAUGHT_UP, STOPPED_STREAMING, FAILOVER, FAILOVER_ASYNC,
             SWITCHOVER_PROMOTED, SWITCHOVER_PROMOTED_ASYNC, SWITCHOVER_DEMOTED,
             PRIMARY_LOST, STANDBY_LOST, CATCHING_UP_LOST, NEVER_SEEN, REJOINED, PRIMARY_RETURNED);
 

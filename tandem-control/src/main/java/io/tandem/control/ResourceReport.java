@@ -8,11 +8,18 @@ import java.util.List;
  * {@code synchronous_standby_names}). In sync mode a standby enters the in-sync set only once its primary
  * reports waiting for it; otherwise the primary acknowledges writes without it until it learns of the entry.
  * {@code ready}: the resource's driver has carried out {@code role} at {@code epoch} (a promotion or a clone
- * takes time); a failover is confirmed only by a ready report.
+ * takes time); a failover is confirmed only by a ready report. {@code notStreamingMs}: on a standby, for how long its
+ * copy has not been receiving from the primary (server down, hung or disconnected), 0 while it streams; on a primary,
+ * for how long its server has not answered as a primary. An in-sync standby that stops for fail_after while its
+ * primary works leaves the in-sync set, so the primary's writes do not wait for it for ever.
  */
-public record ResourceReport(LocalRole role, long epoch, long lsn, List<String> syncStandbys, boolean ready) {
+public record ResourceReport(LocalRole role, long epoch, long lsn, List<String> syncStandbys, boolean ready, long notStreamingMs) {
     public ResourceReport {
         syncStandbys = syncStandbys == null ? List.of() : List.copyOf(syncStandbys);
+    }
+
+    public ResourceReport(LocalRole role, long epoch, long lsn, List<String> syncStandbys, boolean ready) {
+        this(role, epoch, lsn, syncStandbys, ready, 0);
     }
 
     /** A report of a driver that carries out its role at once. */

@@ -13,7 +13,9 @@ import java.util.TreeSet;
  * reports it, so the primary never acknowledges a write the in-sync set lacks, even before it learns of the entry.
  * It waits for every in-sync site it knows of and for every standby that has caught up with it. It stops waiting
  * for a site only after a quorum answered a heartbeat that no longer reported it, with the site outside the
- * in-sync set: every later decision of the controller sees that report. All of it belongs to one epoch of the site
+ * in-sync set: every later decision of the controller sees that report. A site leaving the in-sync set (not in
+ * {@code knownInSync}, which is the set less its leaving sites) is not reported, and is let go once an answer shows
+ * it removed from the set. All of it belongs to one epoch of the site
  * as primary: promoted again at a later epoch, it starts afresh from that epoch's in-sync set, since a report of an
  * older epoch never adds to a newer in-sync set (and a set kept from an older term made a new primary wait for a
  * former primary that was still re-cloning). Called only while the site is the primary. Not thread-safe; time is
@@ -52,6 +54,11 @@ public final class SyncStandbys {
         return java.util.Collections.unmodifiableSet(waitFor);
     }
 
+    /** True while a site is to be let go: the primary's writes may be waiting for it, so heartbeats should not. */
+    public boolean releasing() {
+        return !releasing.isEmpty();
+    }
+
     /** Whom to report waiting for in the next heartbeat. */
     public List<String> reported() {
         return List.copyOf(reported);
@@ -66,7 +73,11 @@ public final class SyncStandbys {
     public void replied(long sentAtMs, Collection<String> inSync) {
         releasing.entrySet().removeIf(e -> {
             if (e.getValue() > sentAtMs) return false;
-            if (!inSync.contains(e.getKey())) waitFor.remove(e.getKey());
+            if (inSync.contains(e.getKey())) {
+                e.setValue(NOT_SENT); // still in the set (leaving it): tell the next heartbeat too, and keep waiting
+                return false;
+            }
+            waitFor.remove(e.getKey());
             return true;
         });
     }

@@ -69,13 +69,7 @@ class PostgresFailoverTest {
         Probe.closeAndCheck(cluster, test);
     }
 
-    private Set<Long> idsOn(String site) throws SQLException {
-        return CommitRecorder.idsOn(cluster.jdbcUrl(site), cluster.pgUser(), 0, Long.MAX_VALUE);
-    }
 
-    private static List<Long> missing(List<CommitRecorder.Ack> acked, Set<Long> present) {
-        return acked.stream().map(CommitRecorder.Ack::id).filter(id -> !present.contains(id)).toList();
-    }
 
     @Test
     void killingThePrimarySiteLosesNoAcknowledgedCommitAndTheOldPrimaryRejoins() throws Exception {
@@ -92,7 +86,7 @@ class PostgresFailoverTest {
             await().atMost(Duration.ofSeconds(10)).until(() -> w.acked().stream().filter(a -> a.atNanos() > t0).count() > 100);
             w.close();
             long rtoMs = w.recoveryMillisAfter(t0);
-            List<Long> lost = missing(w.acked(), idsOn(FRANKFURT));
+            List<Long> lost = Probe.missing(w.acked(), probe.ids(FRANKFURT));
             System.out.printf("kill kyiv (agent + postgres): rto_ms=%d acked=%d lost=%d client_errors=%d%n", rtoMs, w.acked().size(), lost.size(), w.failures());
             assertThat(lost).as("acknowledged ids missing on the new primary").isEmpty();
         }
@@ -101,8 +95,12 @@ class PostgresFailoverTest {
         cluster.start(KYIV);
         await("kyiv rejoins as a streaming standby").atMost(Duration.ofSeconds(60)).pollInterval(POLL)
                 .until(() -> serving(KYIV, "STANDBY") && probe.db().map(db -> db.path("inSync").toString().contains(KYIV)).orElse(false));
-        Set<Long> onFrankfurt = idsOn(FRANKFURT);
-        await("kyiv has every row of frankfurt").atMost(Duration.ofSeconds(20)).until(() -> idsOn(KYIV).containsAll(onFrankfurt));
+        Set<Long> onFrankfurt = probe.ids(FRANKFURT);
+        await("kyiv has every row of frankfurt").atMost(Duration.ofSeconds(20)).until(() -> probe.ids(KYIV).containsAll(onFrankfurt));
+        // the embedded binaries have no pg_rewind: the diverged old primary was re-cloned, its old copy kept aside
+        assertThat(java.nio.file.Files.readString(cluster.logDir().resolve("kyiv.log")))
+                .contains("event=pg-rejoined site=kyiv resource=db primary=frankfurt method=reclone");
+        assertThat(probe.keptAside("diverged")).hasSize(1);
 
         // What a load balancer's health checks see now
         assertThat(httpStatus(FRANKFURT, "/v1/health/primary")).isEqualTo(200);
@@ -127,7 +125,7 @@ class PostgresFailoverTest {
                     .until(() -> w.acked().stream().filter(a -> a.atNanos() > t0).count() > 200);
             w.close();
             long pauseMs = w.longestPauseMillisAfter(t0);
-            List<Long> lost = missing(w.acked(), idsOn(FRANKFURT));
+            List<Long> lost = Probe.missing(w.acked(), probe.ids(FRANKFURT));
             System.out.printf("switchover kyiv -> frankfurt: pause_ms=%d acked=%d lost=%d client_errors=%d%n", pauseMs, w.acked().size(), lost.size(), w.failures());
             assertThat(lost).as("committed ids missing after the switchover").isEmpty();
             assertThat(pauseMs).as("write pause of a switchover").isLessThan(5000);
@@ -191,13 +189,13 @@ class PostgresFailoverTest {
             long pauseMs = w.longestPauseMillisAfter(t0);
             long failAfter = cluster.config().timing().failAfter().toMillis();
             System.out.printf("kill frankfurt (sync standby): write pause %d ms (fail_after %d ms)%n", pauseMs, failAfter);
-            // the bound is fail_after + 1 s; one more second of slack for a loaded 2-core machine
-            assertThat(pauseMs).isLessThan(failAfter + 2000);
+            // the bound: fail_after + 1 s (each hop of the release handshake goes at the fast heartbeat)
+            assertThat(pauseMs).isLessThan(failAfter + 1000);
             // and commits did wait for the lost standby: sync replication was really on
             assertThat(pauseMs).as("commits stalled while frankfurt was still in the in-sync set").isGreaterThan(failAfter / 2);
             assertThat(probe.db().orElseThrow().path("inSync").toString()).doesNotContain(FRANKFURT);
             assertThat(cluster.primary("db")).as("the stale standby is never promoted").isEqualTo(KYIV);
-            assertThat(missing(w.acked(), idsOn(KYIV))).isEmpty();
+            assertThat(Probe.missing(w.acked(), probe.ids(KYIV))).isEmpty();
         }
     }
 

@@ -113,6 +113,16 @@ final class Probe {
         }
     }
 
+    /** Every id the writer's table holds on a site's PostgreSQL, read directly. */
+    java.util.Set<Long> ids(String site) throws java.sql.SQLException {
+        return io.tandem.cli.CommitRecorder.idsOn(cluster.jdbcUrl(site), cluster.pgUser(), 0, Long.MAX_VALUE);
+    }
+
+    /** The acknowledged ids that are not in {@code present}. */
+    static List<Long> missing(List<io.tandem.cli.CommitRecorder.Ack> acked, java.util.Set<Long> present) {
+        return acked.stream().map(io.tandem.cli.CommitRecorder.Ack::id).filter(id -> !present.contains(id)).toList();
+    }
+
     /** Names of data directories the agents set aside (``data.<kind>-<time>``), e.g. kind "diverged" or "stale". */
     List<String> keptAside(String kind) throws IOException {
         try (Stream<Path> all = Files.walk(cluster.dataDir())) {

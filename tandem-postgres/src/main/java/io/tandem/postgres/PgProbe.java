@@ -13,7 +13,7 @@ public final class PgProbe {
     private PgProbe() {}
 
     public static PgStatus probe(Upstream server) {
-        try (Connection c = PgServer.connect(server, 1); Statement s = c.createStatement()) {
+        try (Connection c = PgServer.connect(server, 1, 3); Statement s = c.createStatement()) {
             s.setQueryTimeout(5);
             boolean standby;
             try (ResultSet rs = s.executeQuery("SELECT pg_is_in_recovery()")) {

@@ -249,9 +249,20 @@ public final class PgServer {
                 return -1;
             }
             long pid = Long.parseLong(lines.getFirst().strip());
-            return ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false) ? pid : -1;
+            return ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false) && !zombie(pid) ? pid : -1;
         } catch (IOException | NumberFormatException e) {
             return -1;
+        }
+    }
+
+    /** A killed postmaster's parent is init, which may reap it late: until then it is a zombie, not a running server. */
+    private static boolean zombie(long pid) {
+        try {
+            String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+            int close = stat.lastIndexOf(')');
+            return close > 0 && close + 2 < stat.length() && stat.charAt(close + 2) == 'Z';
+        } catch (IOException | RuntimeException e) {
+            return false; // no /proc (not Linux) or gone: ProcessHandle decides
         }
     }
 
@@ -397,6 +408,11 @@ public final class PgServer {
      * one that last worked, so probes and runbooks never fail on a rotation.
      */
     static Connection connect(Upstream to, int timeoutSeconds) throws SQLException {
+        return connect(to, timeoutSeconds, 30);
+    }
+
+    /** As {@link #connect(Upstream, int)}, giving up on a server that stops answering after {@code socketTimeoutSeconds}. */
+    static Connection connect(Upstream to, int timeoutSeconds, int socketTimeoutSeconds) throws SQLException {
         Path file = to.passwordFile();
         String pw = null;
         if (file != null) {
@@ -408,7 +424,7 @@ public final class PgServer {
             }
         }
         try {
-            Connection c = DriverManager.getConnection(to.jdbcUrl(), props(to, pw, timeoutSeconds));
+            Connection c = DriverManager.getConnection(to.jdbcUrl(), props(to, pw, timeoutSeconds, socketTimeoutSeconds));
             if (file != null) Passwords.worked(file, pw);
             return c;
         } catch (SQLException e) {
@@ -416,7 +432,7 @@ public final class PgServer {
             // a server that has not replayed the new password yet (a standby) still takes an earlier one
             for (String previous : Passwords.earlier(file, pw)) {
                 try {
-                    return DriverManager.getConnection(to.jdbcUrl(), props(to, previous, timeoutSeconds));
+                    return DriverManager.getConnection(to.jdbcUrl(), props(to, previous, timeoutSeconds, socketTimeoutSeconds));
                 } catch (SQLException again) {
                     if (!"28P01".equals(again.getSQLState())) throw again;
                 }
@@ -425,12 +441,12 @@ public final class PgServer {
         }
     }
 
-    private static Properties props(Upstream to, String password, int timeoutSeconds) {
+    private static Properties props(Upstream to, String password, int timeoutSeconds, int socketTimeoutSeconds) {
         Properties p = new Properties();
         p.setProperty("user", to.user());
         if (password != null) p.setProperty("password", password);
         p.setProperty("connectTimeout", Integer.toString(timeoutSeconds));
-        p.setProperty("socketTimeout", "30");
+        p.setProperty("socketTimeout", Integer.toString(socketTimeoutSeconds));
         p.setProperty("ApplicationName", "tandem-agent");
         return p;
     }

@@ -22,6 +22,10 @@ public final class SimAgent {
     int incarnation;
     Lease lease;
     long nextHeartbeatAt;
+    /** Until when this site's database copies hang (a fault of the server, not of the agent); 0: they do not. */
+    long stalledUntil;
+    /** Per resource hosted here, when its copy last did its role's work: streamed as a standby, answered as a primary. */
+    final java.util.Map<String, Long> workedAt = new java.util.TreeMap<>();
     /** Per resource hosted here, whom this copy waits for as a primary; a restart starts with none. */
     final java.util.Map<String, SyncStandbys> sync = new java.util.TreeMap<>();
 
@@ -39,12 +43,17 @@ public final class SimAgent {
         lease = new Lease(name, timing, resources);
         sync.clear();
         resources.forEach(r -> sync.put(r, new SyncStandbys()));
+        resources.forEach(r -> workedAt.put(r, firstHeartbeatAt));
         nextHeartbeatAt = firstHeartbeatAt;
     }
 
     void crash() {
         up = false;
         lease = null;
+    }
+
+    boolean stalled(long now) {
+        return now < stalledUntil;
     }
 
     /** Locally writable: up, told it is primary, and its lease still valid (the definition every invariant uses). */

@@ -174,7 +174,9 @@ public final class Simulation {
     private SiteReport report(SimAgent p) {
         Map<String, ResourceReport> rs = new TreeMap<>();
         for (String r : p.resources) {
-            rs.put(r, new ResourceReport(p.lease.role(r), p.lease.epoch(r), dbs.get(r).copy(p.name).lsn(), p.sync.get(r).reported()));
+            LocalRole role = p.lease.role(r);
+            long notWorking = role == LocalRole.FENCED ? 0 : Math.max(0, now - p.workedAt.get(r));
+            rs.put(r, new ResourceReport(role, p.lease.epoch(r), dbs.get(r).copy(p.name).lsn(), p.sync.get(r).reported(), true, notWorking));
         }
         return new SiteReport(p.name, p.lease.fenced(now), rs, p.lease.known().version());
     }
@@ -186,13 +188,16 @@ public final class Simulation {
             String[] streamedFrom = new String[peers.length];
             for (String site : rc.sites()) {
                 SimAgent s = peer(site);
-                if (!s.up || s.lease.role(rc.name()) != LocalRole.STANDBY) continue;
+                if (s.up && s.lease.role(rc.name()) != LocalRole.STANDBY && !s.stalled(now)) s.workedAt.put(rc.name(), now);
+                if (!s.up || s.lease.role(rc.name()) != LocalRole.STANDBY || s.stalled(now)) continue;
                 ResourceState known = s.lease.known().resource(rc.name()).orElse(null);
                 if (known == null || !known.hasPrimary() || known.primary().equals(site)) continue;
                 SimAgent p = peer(known.primary());
-                if (p.up && net.connected(s.index, p.index) && db.copy(p.name).timeline() == known.epoch()) {
+                if (p.up && !p.stalled(now) && net.connected(s.index, p.index) && net.connected(p.index, s.index)
+                        && db.copy(p.name).timeline() == known.epoch()) {
                     db.stream(site, p.name, CATCH_UP_RATE * STEP_MS);
                     streamedFrom[s.index] = p.name;
+                    s.workedAt.put(rc.name(), now);
                 }
             }
             trackCaughtUp(rc, db, streamedFrom);
@@ -201,7 +206,7 @@ public final class Simulation {
                 if (rc.mode() == ReplicationMode.SYNC && p.up && p.lease.role(rc.name()) == LocalRole.PRIMARY) {
                     chooseSyncStandbys(p, rc, db, streamedFrom);
                 }
-                if (!p.writable(rc.name(), now)) continue;
+                if (!p.writable(rc.name(), now) || p.stalled(now)) continue;
                 db.write(site, WRITE_RATE * STEP_MS);
                 if (rc.mode() == ReplicationMode.SYNC) db.acknowledge(site, acknowledgeable(p, db));
             }
@@ -230,7 +235,7 @@ public final class Simulation {
         List<String> others = rc.sites().stream().filter(s -> !s.equals(p.name)).toList();
         List<String> caughtUp = others.stream()
                 .filter(s -> p.name.equals(streamedFrom[peer(s).index]) && db.shared(s, p.name) == db.copy(p.name).lsn()).toList();
-        List<String> inSync = p.lease.known().resource(rc.name()).map(ResourceState::inSync).orElse(List.of());
+        List<String> inSync = p.lease.known().resource(rc.name()).map(ResourceState::required).orElse(List.of());
         p.sync.get(rc.name()).update(p.lease.epoch(rc.name()), others, inSync, caughtUp);
     }
 
@@ -246,6 +251,7 @@ public final class Simulation {
         net.healAll();
         net.setDropProbability(0);
         for (SimAgent p : peers) {
+            p.stalledUntil = 0;
             if (!p.up && rnd.nextInt(4) != 0) restart(p);
         }
         log.add(now, () -> "quiet period: links healed, drops off, down: " + down());
@@ -280,6 +286,9 @@ public final class Simulation {
             case HEAL_ALL -> net.healAll();
             case DROP -> net.setDropProbability(DROPS[rnd.nextInt(DROPS.length)]);
             case DELAY -> net.setMaxDelayMs(DELAYS[rnd.nextInt(DELAYS.length)]);
+            case STALL_DB -> {
+                if (!peers[a].witness) peers[a].stalledUntil = now + 500 + STEP_MS * rnd.nextInt(3500 / STEP_MS);
+            }
             case SWITCHOVER -> {
                 ResourceConfig rc = config.resources().get(rnd.nextInt(config.resources().size()));
                 String target = rc.sites().get(rnd.nextInt(rc.sites().size()));

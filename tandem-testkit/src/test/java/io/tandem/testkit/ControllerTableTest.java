@@ -96,6 +96,87 @@ class ControllerTableTest {
     }
 
     @Test
+    void inSyncStandbyWhoseCopyStoppedStreamingForFailAfterLeavesTheSetAndIsNeverPromoted() {
+        ClusterState s = primaryKyivWithFrankfurtInSync();
+        Obs base = obs(5000).heard("witness", 10).heard("kyiv", 10, LocalRole.PRIMARY, 1, 5000, List.of("frankfurt"));
+        // its agent heartbeats, but its PostgreSQL has not streamed for just under fail_after: still waited for
+        expectNo(s, base.stalled("frankfurt", 1, 4000, 1499), ReasonCode.STEADY);
+        // first it leaves: kyiv is told to stop waiting for it, but frankfurt stays in the set (and a candidate)
+        Decision leave = expect(s, base.stalled("frankfurt", 1, 4000, 1500), ReasonCode.STANDBY_NOT_STREAMING, Command.LeaveInSync.class);
+        assertThat(leave.transition()).isEmpty();
+        ClusterState leaving = s.apply(leave.command().orElseThrow());
+        assertThat(leaving.resource("db").orElseThrow().inSync()).containsExactly("frankfurt", "kyiv");
+        assertThat(leaving.resource("db").orElseThrow().leaving()).containsExactly("frankfurt");
+        assertThat(leaving.resource("db").orElseThrow().required()).containsExactly("kyiv");
+        // while kyiv still reports waiting for it, nothing more happens
+        expectNo(leaving, base.stalled("frankfurt", 1, 4000, 1600), ReasonCode.STEADY);
+        // kyiv reports it no longer waits (it lets go once it learns of the next entry): frankfurt is removed
+        Obs released = obs(5000).heard("witness", 10).heard("kyiv", 10, LocalRole.PRIMARY, 1, 5000, List.of());
+        Decision d = expect(leaving, released.stalled("frankfurt", 1, 4000, 1700), ReasonCode.STANDBY_NOT_STREAMING, Command.RemoveInSync.class);
+        assertThat(d.transition()).contains(Fsm.STOPPED_STREAMING);
+        assertThat(d.command().orElseThrow()).isEqualTo(new Command.RemoveInSync("db", "frankfurt", 1,
+                ((Command.RemoveInSync) d.command().orElseThrow()).reason(), T));
+        ClusterState removed = leaving.apply(d.command().orElseThrow());
+        assertThat(removed.resource("db").orElseThrow().inSync()).containsExactly("kyiv");
+        assertThat(removed.resource("db").orElseThrow().leaving()).isEmpty();
+        // kyiv waits for it again (a late report): frankfurt is not put back while it stalls
+        expectNo(removed, base.stalled("frankfurt", 1, 4000, 1800), ReasonCode.STEADY);
+        // a report of an older epoch removes nothing
+        expectNo(s, base.stalled("frankfurt", 0, 4000, 60_000), ReasonCode.STEADY);
+        // the whole primary site went silent at the moment frankfurt stopped streaming: frankfurt is not to blame, and
+        // stays in the set so that the failover kyiv's silence leads to can promote it
+        Obs siteLost = obs(5000).heard("witness", 10).heard("kyiv", 800, LocalRole.PRIMARY, 1, 5000, List.of("frankfurt"));
+        expectNo(s, siteLost.stalled("frankfurt", 1, 5000, 1500), ReasonCode.STEADY);
+        // kyiv's agent is up but its PostgreSQL is being restarted after a crash (not ready): no removal either
+        Obs restarting = obs(5000).heard("witness", 10).heardNotReady("kyiv", 10, LocalRole.PRIMARY, 1, 5000, List.of("frankfurt"));
+        expectNo(s, restarting.stalled("frankfurt", 1, 5000, 1500), ReasonCode.STEADY);
+        // kyiv's agent is up but its PostgreSQL hangs (has not answered a probe for 1500 ms): frankfurt stopped because of it
+        Obs primaryHung = obs(5000).heard("witness", 10).with(new Observation("kyiv", true, 10, new SiteReport("kyiv", false,
+                Map.of("db", new ResourceReport(LocalRole.PRIMARY, 1, 5000, List.of("frankfurt"), true, 1500)))));
+        expectNo(s, primaryHung.stalled("frankfurt", 1, 5000, 1500), ReasonCode.STEADY);
+        // now kyiv fails: frankfurt, out of the in-sync set, is not a candidate
+        ClusterState kyivLost = apply(removed, health("kyiv", PeerHealth.FAILED));
+        assertThat(CONTROLLER.decide(kyivLost, standbyObs().build(), T).command().orElseThrow()).isInstanceOf(Command.StartRunbook.class);
+        ClusterState running = apply(kyivLost, start());
+        Decision fence = CONTROLLER.decide(running, standbyObs().build(), T + 5000);
+        ClusterState fenced = fence.command().map(running::apply).orElse(running);
+        Decision next = CONTROLLER.decide(fenced, standbyObs().build(), T + 5000);
+        assertThat(next.command()).as(next.reason().toString()).isEmpty();
+        assertThat(next.reason().code()).isEqualTo(ReasonCode.FAILOVER_BLOCKED);
+        assertThat(next.reason().message()).contains("frankfurt is not in the in-sync set");
+        // once it streams again and the primary waits for it, it re-enters
+        Obs back = obs(5000).heard("witness", 10).heard("kyiv", 10, LocalRole.PRIMARY, 1, 5000, List.of("frankfurt"))
+                .heard("frankfurt", 10, LocalRole.STANDBY, 1, 5000, List.of());
+        expect(removed, back, ReasonCode.CAUGHT_UP, Command.AddInSync.class);
+    }
+
+    @Test
+    void aLeavingStandbyThatStreamsAgainStaysAndOneWhosePrimaryDiesFirstIsPromoted() {
+        ClusterState s = primaryKyivWithFrankfurtInSync();
+        Obs base = obs(5000).heard("witness", 10).heard("kyiv", 10, LocalRole.PRIMARY, 1, 5000, List.of("frankfurt"));
+        ClusterState leaving = s.apply(expect(s, base.stalled("frankfurt", 1, 4000, 1500), ReasonCode.STANDBY_NOT_STREAMING,
+                Command.LeaveInSync.class).command().orElseThrow());
+        // it streams again and kyiv still waits for it: it stops leaving
+        Decision stays = expect(leaving, base.heard("frankfurt", 10, LocalRole.STANDBY, 1, 5000, List.of()), ReasonCode.CAUGHT_UP,
+                Command.AddInSync.class);
+        assertThat(stays.transition()).isEmpty();
+        ClusterState back = leaving.apply(stays.command().orElseThrow());
+        assertThat(back.resource("db").orElseThrow().leaving()).isEmpty();
+        assertThat(back.resource("db").orElseThrow().inSync()).containsExactly("frankfurt", "kyiv");
+        // kyiv's site dies before it let frankfurt go: frankfurt has every acknowledged write and is promoted
+        ClusterState kyivLost = apply(leaving, health("kyiv", PeerHealth.FAILED));
+        ClusterState running = apply(kyivLost, start());
+        Decision fence = CONTROLLER.decide(running, standbyObs().build(), T + 5000);
+        ClusterState fenced = fence.command().map(running::apply).orElse(running);
+        Decision select = CONTROLLER.decide(fenced, standbyObs().build(), T + 5000);
+        assertThat(select.reason().code()).as(select.reason().toString()).isEqualTo(ReasonCode.FAILOVER_SELECTED);
+        assertThat(select.reason().message()).contains("frankfurt");
+        // a promotion starts the new epoch with nobody leaving
+        ClusterState promoted = apply(leaving, promote("frankfurt", 2));
+        assertThat(promoted.resource("db").orElseThrow().leaving()).isEmpty();
+    }
+
+    @Test
     void standbyStillFollowingAnOlderEpochStaysCatchingUp() {
         ClusterState s = apply(allHealthy(), promote("kyiv", 1));
         expectNo(s, obs(5000).heard("witness", 10)
@@ -372,6 +453,18 @@ class ControllerTableTest {
         Obs heard(String peer, long agoMs, LocalRole role, long epoch, long lsn, List<String> syncStandbys, long knownVersion) {
             return with(new Observation(peer, true, agoMs, new SiteReport(peer, false,
                     Map.of("db", new ResourceReport(role, epoch, lsn, syncStandbys)), knownVersion)));
+        }
+
+        /** A copy whose driver is still carrying out its role (e.g. restarting a crashed server). */
+        Obs heardNotReady(String peer, long agoMs, LocalRole role, long epoch, long lsn, List<String> syncStandbys) {
+            return with(new Observation(peer, true, agoMs, new SiteReport(peer, false,
+                    Map.of("db", new ResourceReport(role, epoch, lsn, syncStandbys, false)))));
+        }
+
+        /** A standby whose agent heartbeats while its copy has not streamed for {@code notStreamingMs}. */
+        Obs stalled(String peer, long epoch, long lsn, long notStreamingMs) {
+            return with(new Observation(peer, true, 10, new SiteReport(peer, false,
+                    Map.of("db", new ResourceReport(LocalRole.STANDBY, epoch, lsn, List.of(), true, notStreamingMs)))));
         }
 
         Observations build() {

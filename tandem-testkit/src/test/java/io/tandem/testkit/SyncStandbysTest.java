@@ -45,6 +45,23 @@ class SyncStandbysTest {
     }
 
     @Test
+    void aLeavingStandbyIsWaitedForUntilAnAnswerShowsItRemovedFromTheSet() {
+        SyncStandbys w = new SyncStandbys();
+        w.update(1, OTHERS, List.of("frankfurt"), List.of("frankfurt"));
+        // frankfurt stopped streaming: the controller marks it leaving, so it is no longer required (still in the set)
+        w.update(1, OTHERS, List.of(), List.of());
+        assertThat(w.reported()).as("the next heartbeat says the primary is ready to let it go").isEmpty();
+        w.heartbeatSent(100);
+        w.replied(100, List.of("frankfurt")); // the answer still has it in the set: the removal is not committed yet
+        assertThat(w.waitFor()).containsExactly("frankfurt");
+        assertThat(w.releasing()).as("asked again in the next heartbeat").isTrue();
+        w.heartbeatSent(150);
+        w.replied(150, List.of()); // removal committed: every later decision knows it lacks the next writes
+        assertThat(w.waitFor()).isEmpty();
+        assertThat(w.releasing()).isFalse();
+    }
+
+    @Test
     void aSitePromotedAgainStartsFromTheNewEpochsInSyncSet() {
         SyncStandbys w = new SyncStandbys();
         w.update(1, OTHERS, List.of("frankfurt"), List.of("frankfurt"));

@@ -72,6 +72,9 @@ public record ClusterState(String cluster, long version, long configVersion, Str
                     : new ClusterState(cluster, version + 1, configVersion + 1, cc.configDigest(), peers, resources, runbooks, audit);
             case Command.SetPeerHealth h -> setHealth(h);
             case Command.AddInSync a -> withResource(a.resource(), r -> {
+                if (r.epoch() == a.epoch() && r.leaving().contains(a.site())) {
+                    return r.withLeaving(r.leaving().stream().filter(s -> !s.equals(a.site())).toList());
+                }
                 if (r.epoch() != a.epoch() || r.inSync().contains(a.site()) || health(a.site()) != PeerHealth.HEALTHY) {
                     return r;
                 }
@@ -80,6 +83,11 @@ public record ClusterState(String cluster, long version, long configVersion, Str
                 Collections.sort(s);
                 return r.withInSync(s);
             });
+            case Command.LeaveInSync x -> withResource(x.resource(), r -> r.epoch() != x.epoch() || r.primary().equals(x.site())
+                    || !r.inSync().contains(x.site()) || r.leaving().contains(x.site()) ? r
+                    : r.withLeaving(java.util.stream.Stream.concat(r.leaving().stream(), java.util.stream.Stream.of(x.site())).toList()));
+            case Command.RemoveInSync x -> withResource(x.resource(), r -> r.epoch() != x.epoch() || !r.leaving().contains(x.site()) ? r
+                    : r.withInSync(r.inSync().stream().filter(s -> !s.equals(x.site())).toList()));
             case Command.StartRunbook s -> activeRunbook(s.resource()).isPresent() ? this : withRunbooks(add(runbooks,
                     new Runbook(s.id(), s.kind(), s.resource(), s.fromSite(), "", RunbookStatus.RUNNING, s.atMs(), 0, List.of())));
             case Command.RequestSwitchover q -> requestSwitchover(q);

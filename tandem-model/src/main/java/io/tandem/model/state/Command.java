@@ -14,6 +14,8 @@ import java.util.List;
         @JsonSubTypes.Type(value = Command.ConfigChanged.class, name = "config-changed"),
         @JsonSubTypes.Type(value = Command.SetPeerHealth.class, name = "set-peer-health"),
         @JsonSubTypes.Type(value = Command.AddInSync.class, name = "add-in-sync"),
+        @JsonSubTypes.Type(value = Command.LeaveInSync.class, name = "leave-in-sync"),
+        @JsonSubTypes.Type(value = Command.RemoveInSync.class, name = "remove-in-sync"),
         @JsonSubTypes.Type(value = Command.StartRunbook.class, name = "start-runbook"),
         @JsonSubTypes.Type(value = Command.RequestSwitchover.class, name = "request-switchover"),
         @JsonSubTypes.Type(value = Command.ForceFailover.class, name = "force-failover"),
@@ -34,8 +36,21 @@ public sealed interface Command {
     /** A peer declared healthy or failed by the leader. Failing a peer also drops it from every in-sync set where it is not primary. */
     record SetPeerHealth(String peer, PeerHealth health, String reason, long atMs) implements Command {}
 
-    /** A standby caught up with the primary at the given epoch and joins the in-sync set. */
+    /** A standby caught up with the primary at the given epoch and joins the in-sync set (or stops leaving it). */
     record AddInSync(String resource, String site, long epoch, long atMs) implements Command {}
+
+    /**
+     * A standby whose site is healthy but whose copy stopped replicating (its server down or not streaming) starts
+     * leaving the in-sync set at the given epoch: the primary is asked to stop waiting for it, and it stays a failover
+     * candidate until {@link RemoveInSync}.
+     */
+    record LeaveInSync(String resource, String site, long epoch, String reason, long atMs) implements Command {}
+
+    /**
+     * A leaving standby is out of the in-sync set: its primary reported it no longer waits for it (it lets it go only
+     * once it learns of this entry). It re-enters only once caught up.
+     */
+    record RemoveInSync(String resource, String site, long epoch, String reason, long atMs) implements Command {}
 
     record StartRunbook(long id, String kind, String resource, String fromSite, long atMs) implements Command {}
 

@@ -1,0 +1,203 @@
+package io.tandem.it;
+
+import static io.tandem.cli.LocalCluster.FRANKFURT;
+import static io.tandem.cli.LocalCluster.KYIV;
+import static io.tandem.it.Probe.POLL;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.tandem.cli.CommitRecorder;
+import io.tandem.cli.LocalCluster;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInfo;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A site's PostgreSQL fails while its agent runs (killed by the OOM killer, crashed, hung): the agent restarts a
+ * crashed server in its role without a failover, and a standby that stops streaming leaves the in-sync set within
+ * fail_after, so the primary's writes never wait for it for ever. Sync mode, real PostgreSQL, a writer recording every
+ * acknowledged id.
+ */
+@Timeout(value = 180, unit = TimeUnit.SECONDS)
+class PostgresCrashTest {
+    static final long WRITER_MAX_MS = 120_000;
+
+    @TempDir
+    Path tmp;
+
+    private LocalCluster cluster;
+    private Probe probe;
+    private final List<Long> stopped = new ArrayList<>();
+
+    private long start() throws Exception {
+        cluster = LocalCluster.create(tmp.resolve("cluster"), new LocalCluster.Options(true, false));
+        probe = new Probe(cluster);
+        cluster.startAll();
+        probe.awaitSteady();
+        await("kyiv primary, frankfurt streaming and in sync").atMost(Duration.ofSeconds(60)).pollInterval(POLL)
+                .until(() -> probe.serving(KYIV, "PRIMARY") && probe.serving(FRANKFURT, "STANDBY") && inSync(FRANKFURT));
+        CommitRecorder.createTable(cluster.jdbcUrl(KYIV), cluster.pgUser());
+        return cluster.epoch("db");
+    }
+
+    @AfterEach
+    void stopEverything(TestInfo test) {
+        resume(); // never leave a stopped process behind
+        Probe.closeAndCheck(cluster, test);
+    }
+
+    @Test
+    void aStandbysPostgresqlKilledAloneIsRestartedByItsAgentAndReentersTheInSyncSet() throws Exception {
+        long epoch = start();
+        try (CommitRecorder w = new CommitRecorder(() -> cluster.jdbcUrl(KYIV), cluster.pgUser(), 1, WRITER_MAX_MS).start()) {
+            await("commits flow").atMost(Duration.ofSeconds(20)).until(() -> w.acked().size() > 200);
+            long t0 = System.nanoTime();
+            long pid = postmaster(FRANKFURT);
+            ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+            await("frankfurt's agent restarts its PostgreSQL").atMost(Duration.ofSeconds(30)).pollInterval(POLL)
+                    .until(() -> log(FRANKFURT).contains("event=pg-restarted site=frankfurt resource=db role=STANDBY"));
+            await("frankfurt streams again and is in the in-sync set").atMost(Duration.ofSeconds(30)).pollInterval(POLL)
+                    .until(() -> postmaster(FRANKFURT) != pid && probe.serving(FRANKFURT, "STANDBY") && inSync(FRANKFURT) && streams(FRANKFURT));
+            await("commits flow after the restart").atMost(Duration.ofSeconds(20))
+                    .until(() -> w.acked().stream().filter(a -> a.atNanos() > t0).count() > 200);
+            w.close();
+            long pauseMs = w.longestPauseMillisAfter(t0);
+            long failAfter = cluster.config().timing().failAfter().toMillis();
+            System.out.printf("standby's postgres killed alone: write pause %d ms (fail_after %d ms)%n", pauseMs, failAfter);
+            assertThat(pauseMs).as("the primary waits for the lost standby at most until it leaves the in-sync set").isLessThan(failAfter + 1000);
+            assertThat(cluster.primary("db")).isEqualTo(KYIV);
+            assertThat(cluster.epoch("db")).as("no failover").isEqualTo(epoch);
+            assertThat(Probe.missing(w.acked(), probe.ids(KYIV))).isEmpty();
+            await("frankfurt has every acknowledged row").atMost(Duration.ofSeconds(20))
+                    .until(() -> Probe.missing(w.acked(), probe.ids(FRANKFURT)).isEmpty());
+        }
+    }
+
+    @Test
+    void aPrimarysPostgresqlKilledAloneIsRestartedInPlaceWithoutAFailoverAndLosesNoCommit() throws Exception {
+        long epoch = start();
+        try (CommitRecorder w = new CommitRecorder(cluster::gatewayJdbcUrl, cluster.pgUser(), 1, WRITER_MAX_MS).start()) {
+            await("commits flow").atMost(Duration.ofSeconds(20)).until(() -> w.acked().size() > 200);
+            long t0 = System.nanoTime();
+            long pid = postmaster(KYIV);
+            ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+            await("kyiv's agent restarts its PostgreSQL").atMost(Duration.ofSeconds(30)).pollInterval(POLL)
+                    .until(() -> log(KYIV).contains("event=pg-restarted site=kyiv resource=db role=PRIMARY"));
+            await("commits flow again through the gateway").atMost(Duration.ofSeconds(30))
+                    .until(() -> w.acked().stream().filter(a -> a.atNanos() > t0).count() > 200);
+            w.close();
+            System.out.printf("primary's postgres killed alone: writes resumed after %d ms%n", w.recoveryMillisAfter(t0));
+            assertThat(cluster.primary("db")).isEqualTo(KYIV);
+            assertThat(cluster.epoch("db")).as("restarted in place, no failover").isEqualTo(epoch);
+            assertThat(Probe.missing(w.acked(), probe.ids(KYIV))).as("acknowledged ids missing after crash recovery").isEmpty();
+            await("frankfurt streams from kyiv again, in sync").atMost(Duration.ofSeconds(30)).pollInterval(POLL)
+                    .until(() -> inSync(FRANKFURT) && streams(FRANKFURT));
+        }
+    }
+
+    @Test
+    void aHungStandbyLeavesTheInSyncSetWithinFailAfterAndIsNeverPromotedWhenThePrimaryIsLostThen() throws Exception {
+        long epoch = start();
+        try (CommitRecorder w = new CommitRecorder(() -> cluster.jdbcUrl(KYIV), cluster.pgUser(), 1, WRITER_MAX_MS).start()) {
+            await("commits flow").atMost(Duration.ofSeconds(20)).until(() -> w.acked().size() > 200);
+            long t0 = System.nanoTime();
+            stop(FRANKFURT); // every process of its PostgreSQL stopped: alive, but neither answering nor confirming WAL
+            await("commits flow again without frankfurt").atMost(Duration.ofSeconds(20))
+                    .until(() -> w.acked().stream().filter(a -> a.atNanos() > t0).count() > 100);
+            long pauseMs = w.longestPauseMillisAfter(t0);
+            long failAfter = cluster.config().timing().failAfter().toMillis();
+            System.out.printf("standby's postgres hung: write pause %d ms (fail_after %d ms)%n", pauseMs, failAfter);
+            // the stall begins at the last probe that saw it stream (every 250 ms), then fail_after, then one heartbeat
+            assertThat(pauseMs).isLessThan(failAfter + 1000);
+            assertThat(pauseMs).as("commits did wait for frankfurt while it was in the in-sync set").isGreaterThan(failAfter / 2);
+            assertThat(inSync(FRANKFURT)).isFalse();
+            assertThat(log(KYIV) + log(FRANKFURT) + log(LocalCluster.WITNESS)).as("the leader's decision, in its log")
+                    .contains("code=STANDBY_NOT_STREAMING");
+            assertThat(cluster.primary("db")).isEqualTo(KYIV);
+            w.close();
+
+            // Out of the in-sync set, frankfurt lacks acknowledged commits: losing kyiv now must not promote it.
+            cluster.killSite(KYIV);
+            await("the leader opens a failover and finds no candidate").atMost(Duration.ofSeconds(15)).pollInterval(POLL)
+                    .until(() -> (log(LocalCluster.WITNESS) + log(FRANKFURT)).contains("code=FAILOVER_BLOCKED"));
+            resume(); // even streaming again, it cannot catch up with a primary that is gone
+            long until = System.nanoTime() + Duration.ofSeconds(4).toNanos();
+            while (System.nanoTime() < until) {
+                long now = cluster.epoch("db", FRANKFURT); // 0: no answer this instant
+                if (now != 0) assertThat(now).as("frankfurt, out of the in-sync set, is never promoted").isEqualTo(epoch);
+                Thread.sleep(100);
+            }
+            // kyiv comes back: it is still the primary of its epoch, and frankfurt follows it again
+            cluster.start(KYIV);
+            await("kyiv primary again at its epoch, frankfurt streaming and in sync").atMost(Duration.ofSeconds(60)).pollInterval(POLL)
+                    .until(() -> probe.serving(KYIV, "PRIMARY") && inSync(FRANKFURT) && streams(FRANKFURT));
+            assertThat(cluster.primary("db")).isEqualTo(KYIV);
+            assertThat(cluster.epoch("db")).isEqualTo(epoch);
+            assertThat(Probe.missing(w.acked(), probe.ids(KYIV))).as("acknowledged ids missing after kyiv's return").isEmpty();
+            await("frankfurt has every acknowledged row").atMost(Duration.ofSeconds(20))
+                    .until(() -> Probe.missing(w.acked(), probe.ids(FRANKFURT)).isEmpty());
+        }
+    }
+
+    /** SIGSTOP to the site's postmaster and every process under it; {@link #resume} undoes it. */
+    private void stop(String site) throws Exception {
+        long pid = postmaster(site);
+        List<Long> all = new ArrayList<>();
+        all.add(pid);
+        ProcessHandle.of(pid).ifPresent(h -> h.descendants().forEach(d -> all.add(d.pid())));
+        for (long p : all) {
+            if (signal("STOP", p)) stopped.add(p);
+        }
+        assertThat(stopped).as("the postmaster itself is stopped").contains(pid);
+    }
+
+    private void resume() {
+        for (long p : stopped) {
+            try {
+                signal("CONT", p);
+            } catch (Exception e) {
+                // gone already
+            }
+        }
+        stopped.clear();
+    }
+
+    /** Sends a signal with kill(1) (Java has no SIGSTOP); true when it reached the process. */
+    private static boolean signal(String sig, long pid) throws Exception {
+        Process k = new ProcessBuilder("kill", "-" + sig, Long.toString(pid)).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        return k.waitFor(5, TimeUnit.SECONDS) && k.exitValue() == 0;
+    }
+
+    private long postmaster(String site) {
+        return cluster.postmasterPid(site).orElseThrow(() -> new AssertionError(site + " has no postmaster.pid"));
+    }
+
+    private boolean inSync(String site) {
+        return probe.db().map(db -> Probe.texts(db.path("inSync")).contains(site)).orElse(false);
+    }
+
+    private boolean streams(String site) {
+        return cluster.local(site).map(l -> l.path("resources").path("db").path("lagBytes").asLong(-1) >= 0).orElse(false);
+    }
+
+    private String log(String site) {
+        try {
+            return Files.readString(cluster.logDir().resolve(site + ".log"));
+        } catch (java.io.IOException e) {
+            return "";
+        }
+    }
+
+
+}
