@@ -93,8 +93,11 @@ final class OperatorApi {
         boolean inSync = rs.inSync().contains(q.to());
         long primaryPos = position(v, rs.primary(), resource);
         long targetPos = position(v, q.to(), resource);
-        String loss = "up to " + Math.max(0, primaryPos - targetPos) + " bytes of WAL (" + rs.primary() + " last reported position "
-                + primaryPos + ", " + q.to() + " is at " + targetPos + ")";
+        String loss = primaryPos < 0 || targetPos < 0
+                ? "an unknown amount of WAL (the leader has no position reported by " + (primaryPos < 0 ? rs.primary() : q.to())
+                        + " since it took over)"
+                : "up to " + Math.max(0, primaryPos - targetPos) + " bytes of WAL (" + rs.primary() + " last reported position "
+                        + primaryPos + ", " + q.to() + " is at " + targetPos + ")";
         if (!inSync && !q.acceptDataLoss()) {
             return ApiServer.Reply.error(409, q.to() + " is not in the in-sync set " + rs.inSync() + ": promoting it may lose " + loss
                     + "; repeat with acceptDataLoss (tandem failover --accept-data-loss) to accept that");
@@ -122,11 +125,12 @@ final class OperatorApi {
         return ApiServer.Reply.json(202, Map.of("status", "recorded; the failover is not done yet, follow it with tandem status"));
     }
 
+    /** The site's last position the leader heard of, -1 when it heard none (it may have taken over after the site failed). */
     private static long position(LeaderView v, String site, String resource) {
         var o = v.observations().get(site);
-        if (o == null || o.report() == null) return 0;
+        if (o == null || !o.heard() || o.report() == null) return -1;
         var rep = o.report().resources().get(resource);
-        return rep == null ? 0 : rep.lsn();
+        return rep == null ? -1 : rep.lsn();
     }
 
     record SwitchoverRequest(String resource, String to) {}

@@ -28,8 +28,8 @@ import picocli.CommandLine.Spec;
         description = {"PostgreSQL failover and planned switchover in sync mode: Tandem, then Patroni; RTO, RPO, write pause.",
                 "Failover = kill -9 of the primary site's agent and PostgreSQL; the client commits through the gateway (Tandem) or libpq"
                         + " multi-host (Patroni). Patroni runs from the peer's own scripts in ../shared/peers/postgres-ha (needs root; installs"
-                        + " it with apt if missing); its failovers take ~25 s each plus a rejoin, so it runs --peer-runs (default 3, about"
-                        + " 5 minutes), not --runs."})
+                        + " it with apt if missing); its failovers take ~25 s each plus a rejoin, so it runs --peer-runs (default 5, about"
+                        + " 8 minutes), not --runs."})
 final class FailoverBench implements Callable<Integer> {
     @Option(names = "--runs", defaultValue = "5", description = "Tandem failovers, and switchovers (default: ${DEFAULT-VALUE})")
     int runs;
@@ -41,7 +41,7 @@ final class FailoverBench implements Callable<Integer> {
     @Option(names = "--peer", defaultValue = "patroni", paramLabel = "patroni|none", description = "patroni or none (default: ${DEFAULT-VALUE})")
     String peer;
 
-    @Option(names = "--peer-runs", defaultValue = "3", description = "Patroni failovers, and switchovers (default: ${DEFAULT-VALUE}; each failover takes ~25 s plus a rejoin)")
+    @Option(names = "--peer-runs", defaultValue = "5", description = "Patroni failovers, and switchovers (default: ${DEFAULT-VALUE}; each failover takes ~25 s plus a rejoin)")
     int peerRuns;
 
     @Option(names = "--peer-scripts", paramLabel = "DIR", description = "folder of patroni.sh (default: $TANDEM_PEER_SCRIPTS, else ../shared/peers/postgres-ha)")

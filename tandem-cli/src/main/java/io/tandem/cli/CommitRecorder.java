@@ -87,6 +87,14 @@ public final class CommitRecorder implements AutoCloseable {
         return this;
     }
 
+    private volatile long paceMillis;
+
+    /** Waits this long after each acknowledged commit (0, the default: as fast as it can). Call before {@link #start}. */
+    public CommitRecorder paced(long millis) {
+        paceMillis = millis;
+        return this;
+    }
+
     private void run() {
         long end = System.nanoTime() + maxMillis * 1_000_000L;
         long next = firstId;
@@ -98,7 +106,10 @@ public final class CommitRecorder implements AutoCloseable {
                     ps.executeUpdate();
                     acked.add(new Ack(next, System.nanoTime()));
                     next++;
+                    if (paceMillis > 0) Thread.sleep(paceMillis);
                 }
+            } catch (InterruptedException e) {
+                return;
             } catch (SQLException | RuntimeException e) {
                 // not acknowledged (it may still have committed): retried with the same id, which ON CONFLICT absorbs
                 lastError = String.valueOf(e.getMessage());

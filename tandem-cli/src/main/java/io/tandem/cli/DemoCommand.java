@@ -25,6 +25,10 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--duration", defaultValue = "0", paramLabel = "SECONDS", description = "stop after this many seconds; 0 runs until Ctrl-C")
     long durationSeconds;
 
+    @Option(names = "--no-writer", negatable = false, description = "do not start the demo's client, which commits a row every 50 ms through the gateway"
+            + " and checks that every acknowledged row is on the primary")
+    boolean noWriter;
+
     @Spec
     CommandSpec spec;
 
@@ -47,6 +51,10 @@ final class DemoCommand implements Callable<Integer> {
             out.println("\nIn another terminal, kill the primary site (its agent and its PostgreSQL) and watch the other site take over:");
             out.println("  kill -9 $(cat " + dir.resolve("logs") + "/kyiv.pid) $(head -1 " + cluster.dataDir() + "/kyiv/pg/db/data/postmaster.pid)");
             out.println("  ./tandem status --config " + config);
+            if (!noWriter) {
+                out.println("The demo's own client commits a row every 50 ms through the gateway; under the status it shows its commits and");
+                out.println("whether every row it was told was committed is on the primary, before and after the failover.");
+            }
             out.println("Ctrl-C here stops every process the demo started.\n");
             out.flush();
             long waitUntil = System.nanoTime() + 60_000_000_000L;
@@ -60,16 +68,24 @@ final class DemoCommand implements Callable<Integer> {
                 }
                 Thread.sleep(200);
             }
-            if (durationSeconds > 0) {
-                long end = System.nanoTime() + durationSeconds * 1_000_000_000L;
-                while (System.nanoTime() < end) {
-                    new CommandLine(new StatusCommand()).setOut(out).setErr(err).execute("--config", config.toString());
-                    Thread.sleep(1000);
+            try (DemoWriter writer = noWriter ? null : new DemoWriter(cluster).start()) {
+                if (durationSeconds > 0) {
+                    long end = System.nanoTime() + durationSeconds * 1_000_000_000L;
+                    while (System.nanoTime() < end) {
+                        status(writer, out, err).execute("--config", config.toString());
+                        Thread.sleep(1000);
+                    }
+                    return Main.OK;
                 }
-                return Main.OK;
+                return status(writer, out, err).execute("--config", config.toString(), "--watch");
             }
-            return new CommandLine(new StatusCommand()).setOut(out).setErr(err).execute("--config", config.toString(), "--watch");
         }
+    }
+
+    private static CommandLine status(DemoWriter writer, PrintWriter out, PrintWriter err) {
+        StatusCommand status = new StatusCommand();
+        if (writer != null) status.footer = writer::describe;
+        return new CommandLine(status).setOut(out).setErr(err);
     }
 
     /** Wipes the folder only if an earlier demo made it; refuses to touch anything else. */

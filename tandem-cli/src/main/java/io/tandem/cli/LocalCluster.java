@@ -92,6 +92,8 @@ public final class LocalCluster implements AutoCloseable {
         }
         // an operator's API token for this cluster: only its SHA-256 goes into the config
         String token = "tdm_" + writeSecret(dir.resolve("operator.token"), "tdm_", 24);
+        // and a viewer's, who may read everything and change nothing
+        String viewer = "tdm_" + writeSecret(dir.resolve("viewer.token"), "tdm_", 24);
         String pgPassword = "";
         if (postgres) {
             // the database superuser's password: every connection, replication included, authenticates with it
@@ -102,7 +104,8 @@ public final class LocalCluster implements AutoCloseable {
         String users = """
                 users:
                   - {name: operator, role: operator, token_sha256: %s}
-                """.formatted(TokenCommand.sha256(token));
+                  - {name: viewer, role: viewer, token_sha256: %s}
+                """.formatted(TokenCommand.sha256(token), TokenCommand.sha256(viewer));
         Files.writeString(file, yaml(postgres).replace("data_dir: data\n", "data_dir: " + (data == null ? "data" : data.toString()) + "\n")
                 .replace("postgres:\n", "postgres:\n" + pgPassword) + users);
         TandemConfig config;
@@ -406,6 +409,11 @@ public final class LocalCluster implements AutoCloseable {
     /** The file holding this cluster's operator token (mode 0600). */
     public Path operatorTokenFile() {
         return dir.resolve("operator.token");
+    }
+
+    /** The file holding this cluster's read-only viewer token (mode 0600). */
+    public Path viewerTokenFile() {
+        return dir.resolve("viewer.token");
     }
 
     /** Where the peers keep their state. */

@@ -40,6 +40,9 @@ public final class StatusCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
+    /** Printed under the table on every refresh when set (the demo's writer). */
+    java.util.function.Supplier<String> footer;
+
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofMillis(500)).build();
 
     @Override
@@ -67,6 +70,7 @@ public final class StatusCommand implements Callable<Integer> {
             } else {
                 out.print(table(view.get()));
             }
+            if (footer != null && !json) out.println("\n" + footer.get());
             out.flush();
             if (watch) Thread.sleep(intervalMs);
         } while (watch);

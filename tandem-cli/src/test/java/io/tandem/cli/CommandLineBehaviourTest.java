@@ -136,9 +136,12 @@ class CommandLineBehaviourTest {
     @Test
     void demoShowsAPrimaryAndLeavesNoProcessBehind() throws Exception {
         Path dir = tmp.resolve("demo");
-        Run r = child(90, "demo", "--duration", "8", "--dir", dir.toString());
+        Run r = child(90, "demo", "--duration", "15", "--dir", dir.toString());
         assertThat(r.exit()).as(r.err()).isEqualTo(Main.OK);
         assertThat(r.out()).containsPattern("(?m)^db\\s+(kyiv|frankfurt)\\s+\\d+");
+        // its client commits through the gateway and finds every acknowledged row on the primary
+        assertThat(r.out()).containsPattern("demo writer: [1-9]\\d* rows committed through the gateway")
+                .containsPattern("all [1-9]\\d* acknowledged rows are on the primary").doesNotContain("MISSING");
         List<Path> pidFiles;
         try (Stream<Path> s = Files.list(dir.resolve("logs"))) {
             pidFiles = s.filter(p -> p.toString().endsWith(".pid")).toList();

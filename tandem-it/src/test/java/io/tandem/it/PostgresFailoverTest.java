@@ -116,9 +116,17 @@ class PostgresFailoverTest {
         long epoch = probe.awaitSteady();
         try (CommitRecorder w = new CommitRecorder(cluster::gatewayJdbcUrl, cluster.pgUser(), 1, WRITER_MAX_MS).start()) {
             await("commits flow").atMost(Duration.ofSeconds(20)).until(() -> w.acked().size() > 200);
+            // a viewer may look, not move the primary
+            Cli.Run refused = Cli.tandem("switchover", "--config", cluster.configFile().toString(), "--to", FRANKFURT,
+                    "--token-file", cluster.viewerTokenFile().toString());
+            assertThat(refused.exit()).as(refused.err()).isEqualTo(io.tandem.cli.Main.BAD_INPUT);
+            assertThat(refused.err()).contains("HTTP 403");
+            assertThat(cluster.primary("db")).isEqualTo(KYIV);
             long t0 = System.nanoTime();
-            io.tandem.cli.Main.run("switchover", "--config", cluster.configFile().toString(), "--to", FRANKFURT,
+            Cli.Run moved = Cli.tandem("switchover", "--config", cluster.configFile().toString(), "--to", FRANKFURT,
                     "--token-file", cluster.operatorTokenFile().toString());
+            assertThat(moved.exit()).as(moved.err()).isEqualTo(io.tandem.cli.Main.OK);
+            assertThat(moved.out()).as("the command reports the write pause it caused").containsPattern("writes paused about \\d+ ms");
             await("frankfurt primary at the next epoch").atMost(Duration.ofSeconds(20)).pollInterval(POLL)
                     .until(() -> cluster.primary("db").equals(FRANKFURT) && cluster.epoch("db") == epoch + 1);
             await("commits flow on frankfurt").atMost(Duration.ofSeconds(20))
@@ -135,6 +143,15 @@ class PostgresFailoverTest {
         assertThat(last.path("kind").asText()).isEqualTo("switchover");
         assertThat(last.path("status").asText()).isEqualToIgnoringCase("succeeded");
         assertThat(last.toString()).contains("stop-writes", "caught-up", "promote");
+        // audited: who asked for it, on every peer's copy of the log
+        var http = java.net.http.HttpClient.newHttpClient();
+        String audit = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(cluster.peer(KYIV).apiUrl() + "/v1/audit")).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+        assertThat(audit).contains("\"who\" : \"operator\"").contains("db from kyiv to frankfurt").doesNotContain("\"who\" : \"viewer\"");
+        // tandem status names the new primary and where to reach it
+        Cli.Run status = Cli.tandem("status", "--config", cluster.configFile().toString());
+        assertThat(status.out()).containsPattern("(?m)^db +frankfurt +" + (epoch + 1) + " +"
+                + java.util.regex.Pattern.quote(cluster.peer(FRANKFURT).address() + ":" + cluster.config().resource("db").orElseThrow().port()));
         await("kyiv follows frankfurt").atMost(Duration.ofSeconds(60)).pollInterval(POLL).until(() -> serving(KYIV, "STANDBY"));
         // stopped cleanly by the switchover, the old primary follows the new timeline as it is: no clone, nothing set aside
         assertThat(java.nio.file.Files.readString(cluster.logDir().resolve("kyiv.log")))

@@ -32,6 +32,11 @@ public record PgBinaries(Path binDir, Source source, String version, int major) 
      * holds a cluster keeps the major version written in its PG_VERSION.
      */
     public static PgBinaries locate(BinariesSpec spec, Path dataDir) {
+        return locate(spec, dataDir, System.getenv("PG_BIN"));
+    }
+
+    /** {@link #locate(BinariesSpec, Path)} with the value of {@code PG_BIN} given (null: unset). */
+    static PgBinaries locate(BinariesSpec spec, Path dataDir, String pgBin) {
         return switch (spec) {
             case BinariesSpec.Dir d -> inspect(d.dir(), Source.EXPLICIT);
             case BinariesSpec.Embedded e -> embedded(e.cacheRoot()).orElseThrow(() -> new PgException(
@@ -40,7 +45,7 @@ public record PgBinaries(Path binDir, Source source, String version, int major) 
             case BinariesSpec.System s -> system().orElseThrow(() -> new PgException(
                     "no complete PostgreSQL (initdb, pg_ctl, postgres) under " + DEBIAN_ROOT
                             + "/N/bin: install postgresql-N or set postgres.bin"));
-            case BinariesSpec.Auto a -> auto(a.cacheRoot(), dataDirMajor(dataDir));
+            case BinariesSpec.Auto a -> auto(a.cacheRoot(), dataDirMajor(dataDir), pgBin);
         };
     }
 
@@ -60,8 +65,7 @@ public record PgBinaries(Path binDir, Source source, String version, int major) 
         }
     }
 
-    private static PgBinaries auto(Path cacheRoot, int wantMajor) {
-        String env = System.getenv("PG_BIN");
+    private static PgBinaries auto(Path cacheRoot, int wantMajor, String env) {
         if (env != null && !env.isBlank()) {
             return inspect(Path.of(env), Source.ENV_PG_BIN);
         }

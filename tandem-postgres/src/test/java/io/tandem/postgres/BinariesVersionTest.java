@@ -29,6 +29,22 @@ class BinariesVersionTest {
     }
 
     @Test
+    void pgBinTakesPrecedenceOverTheSystemsAndTheEmbeddedAndAWrongOneIsRefused(@TempDir Path empty) {
+        PgBinaries embedded = PgBinaries.locate(BinariesSpec.of("embedded"));
+        PgBinaries viaEnv = PgBinaries.locate(BinariesSpec.auto(), null, embedded.binDir().toString());
+        assertThat(viaEnv.source()).isEqualTo(PgBinaries.Source.ENV_PG_BIN);
+        assertThat(viaEnv.binDir()).isEqualTo(embedded.binDir());
+        assertThat(viaEnv.major()).isEqualTo(embedded.major());
+        // postgres.bin in tandem.yaml wins over PG_BIN
+        assertThat(PgBinaries.locate(new BinariesSpec.Dir(embedded.binDir()), null, empty.toString()).source())
+                .isEqualTo(PgBinaries.Source.EXPLICIT);
+        assertThatThrownBy(() -> PgBinaries.locate(BinariesSpec.auto(), null, empty.toString()))
+                .isInstanceOf(PgException.class).hasMessageContaining(empty.toString());
+        // blank is unset
+        assertThat(PgBinaries.locate(BinariesSpec.auto(), null, " ").source()).isNotEqualTo(PgBinaries.Source.ENV_PG_BIN);
+    }
+
+    @Test
     void postgresBinNamesAFolderOrOneOfTheTwoSources() {
         assertThat(BinariesSpec.of("")).isInstanceOf(BinariesSpec.Auto.class);
         assertThat(BinariesSpec.of("embedded")).isInstanceOf(BinariesSpec.Embedded.class);

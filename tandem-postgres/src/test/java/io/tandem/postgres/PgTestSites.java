@@ -46,6 +46,14 @@ final class PgTestSites implements AutoCloseable {
         return s;
     }
 
+    /** A site whose options are first changed by {@code tweak} (e.g. another synchronous_commit). */
+    PgServer siteWith(String name, String address, BinariesSpec binaries, java.util.function.UnaryOperator<PgOptions> tweak) throws IOException {
+        PgServer s = PgServer.create(tweak.apply(PgOptions.of(name, root.resolve(name), address, freePort(address))
+                .withBinaries(binaries).withSettings(LEAN)));
+        servers.add(s);
+        return s;
+    }
+
     static BinariesSpec embedded() {
         return new BinariesSpec.Embedded(EmbeddedBinaries.defaultCacheRoot());
     }

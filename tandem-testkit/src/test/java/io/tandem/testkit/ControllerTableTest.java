@@ -177,6 +177,36 @@ class ControllerTableTest {
     }
 
     @Test
+    void failoverPromotesTheInSyncStandbyWithTheHighestReplayedPositionThenThePreferredOne() {
+        Controller three = new Controller(SimTopologies.THREE_SYNC);
+        ClusterState s = apply(formed(three), health("kyiv", PeerHealth.HEALTHY), health("frankfurt", PeerHealth.HEALTHY),
+                health("warsaw", PeerHealth.HEALTHY), health("witness", PeerHealth.HEALTHY), promote("kyiv", 1),
+                new Command.AddInSync("db", "frankfurt", 1, T), new Command.AddInSync("db", "warsaw", 1, T),
+                health("kyiv", PeerHealth.FAILED), start());
+        // warsaw (priority 10) has replayed further than frankfurt (priority 50): the position wins
+        assertThat(selected(three, s, 5000, 6000)).isEqualTo("warsaw");
+        // the same position: the higher priority wins
+        assertThat(selected(three, s, 6000, 6000)).isEqualTo("frankfurt");
+        assertThat(selected(three, s, 6001, 6000)).isEqualTo("frankfurt");
+    }
+
+    /** Runs the failover runbook's fence and select steps and returns the site it selected. */
+    private static String selected(Controller c, ClusterState running, long frankfurtLsn, long warsawLsn) {
+        Observations o = obs(5000).heard("witness", 10).heard("kyiv", 1600, LocalRole.PRIMARY, 1, 7000, List.of("frankfurt", "warsaw"))
+                .heard("frankfurt", 10, LocalRole.STANDBY, 1, frankfurtLsn, List.of())
+                .heard("warsaw", 10, LocalRole.STANDBY, 1, warsawLsn, List.of()).build();
+        ClusterState st = running;
+        for (int i = 0; i < 4; i++) {
+            Decision d = c.decide(st, o, T + 5000);
+            if (d.reason().code() == ReasonCode.FAILOVER_SELECTED) {
+                return ((Command.RecordStep) d.command().orElseThrow()).site();
+            }
+            st = d.command().map(st::apply).orElseThrow(() -> new AssertionError("no selection: " + d.reason()));
+        }
+        throw new AssertionError("no selection after 4 decisions");
+    }
+
+    @Test
     void standbyStillFollowingAnOlderEpochStaysCatchingUp() {
         ClusterState s = apply(allHealthy(), promote("kyiv", 1));
         expectNo(s, obs(5000).heard("witness", 10)
