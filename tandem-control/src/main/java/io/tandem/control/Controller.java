@@ -26,6 +26,8 @@ public final class Controller {
     static final String FAILOVER = "failover";
     static final String STEP_FENCE = "fence-old";
     static final String STEP_SELECT = "select-target";
+    /** The failover replaces a primary whose copy failed while its agent runs (recorded before it is fenced through the agent). */
+    static final String STEP_COPY_FAILED = "copy-failed";
     static final String STEP_PROMOTE = "promote";
 
     private final TandemConfig config;
@@ -109,6 +111,12 @@ public final class Controller {
             return Optional.of(Decision.of(new Command.StartRunbook(id, FAILOVER, r.name(), r.primary(), now), null, ReasonCode.FAILOVER_STARTED,
                     "started failover #" + id + " of " + r.name() + ": primary " + r.primary() + " failed at epoch " + r.epoch()));
         }
+        Optional<String> copyFailed = primaryCopyFailed(r, obs);
+        if (copyFailed.isPresent() && !candidates(state, rc, r, obs).isEmpty()) {
+            long id = state.nextRunbookId();
+            return Optional.of(Decision.of(new Command.StartRunbook(id, FAILOVER, r.name(), r.primary(), now), null, ReasonCode.FAILOVER_STARTED,
+                    "started failover #" + id + " of " + r.name() + ": " + copyFailed.get()));
+        }
         Optional<Decision> leaving = leaving(state, r, obs, now);
         if (leaving.isPresent()) return leaving;
         for (String site : r.members()) {
@@ -162,6 +170,27 @@ public final class Controller {
         String site = best.get().name();
         return Optional.of(Decision.of(new Command.Promote(r.name(), site, 1, 0, now), Fsm.BOOTSTRAP, ReasonCode.BOOTSTRAP_PRIMARY,
                 "chose " + site + " as the first primary of " + r.name() + " (priority " + best.get().priority() + ", epoch 1)"));
+    }
+
+    /** How long a primary's copy may not work, its agent up, before an in-sync standby replaces it: 4 x fail_after. */
+    long copyFailAfterMs() {
+        return 4 * timing.failAfter().toMillis();
+    }
+
+    /**
+     * Why the primary's copy counts as failed while its agent runs: the agent, heard within fail_after, reports it as
+     * primary at this epoch, not working (down and not restartable, or not answering) for {@link #copyFailAfterMs()}.
+     * Long enough for the agent to restart a crashed server in place (about 2 s), which needs no failover.
+     */
+    Optional<String> primaryCopyFailed(ResourceState r, Observations obs) {
+        Observation o = obs.of(r.primary());
+        ResourceReport rep = o.report().resources().get(r.name());
+        if (!o.heard() || o.heardAgoMs() >= timing.failAfter().toMillis() || rep == null || rep.role() != LocalRole.PRIMARY
+                || rep.epoch() != r.epoch() || rep.notStreamingMs() < copyFailAfterMs()) {
+            return Optional.empty();
+        }
+        return Optional.of(r.primary() + "'s copy of " + r.name() + " has not worked as primary for " + rep.notStreamingMs()
+                + " ms (limit 4 x fail_after = " + copyFailAfterMs() + " ms) while its agent is up");
     }
 
     /**

@@ -37,9 +37,32 @@ final class FailoverRunbook {
         if (!r.primary().equals(old)) {
             return confirm(rb);
         }
-        if (state.health(old) != PeerHealth.FAILED) {
+        boolean viaAgent = state.health(old) != PeerHealth.FAILED;
+        if (viaAgent && !rb.done(Controller.STEP_COPY_FAILED)) {
+            // its agent is heard: only a copy that failed is replaced through it; otherwise the site returned in time
+            java.util.Optional<String> failed = controller.primaryCopyFailed(r, obs);
+            if (failed.isPresent() && !controller.candidates(state, rc, r, obs).isEmpty()) {
+                return Decision.of(new Command.RecordStep(rb.id(), Controller.STEP_COPY_FAILED, old, failed.get() + "; its agent fences it", now),
+                        null, ReasonCode.PRIMARY_COPY_FAILED, "failover #" + rb.id() + " of " + r.name() + ": " + failed.get()
+                                + "; " + old + "'s agent is told to fence it");
+            }
             return Controller.end(rb, RunbookStatus.ABORTED, ReasonCode.FAILOVER_ABORTED,
                     old + " returned before any promotion; it stays primary at epoch " + r.epoch(), now);
+        }
+        if (viaAgent && controller.candidates(state, rc, r, obs).isEmpty() && !rb.done(Controller.STEP_SELECT)) {
+            // nobody can take over after all: the agent takes its copy back rather than leave the resource without one
+            return Controller.end(rb, RunbookStatus.ABORTED, ReasonCode.FAILOVER_ABORTED, "no in-sync standby can replace " + old
+                    + "'s failed copy now (" + controller.whyNoCandidate(state, rc, r, obs) + "); " + old + " stays primary at epoch " + r.epoch(), now);
+        }
+        if (viaAgent && !rb.done(Controller.STEP_FENCE)) {
+            ResourceReport rep = obs.of(old).report().resources().get(r.name());
+            if (rep == null || rep.role() != LocalRole.FENCED || !rep.ready() || obs.of(old).heardAgoMs() >= controller.timing().failAfter().toMillis()) {
+                return Decision.idle(ReasonCode.WAITING, "failover #" + rb.id() + " of " + r.name() + ": waiting for " + old
+                        + "'s agent to fence its copy (or for its lease to end)");
+            }
+            String outcome = "fenced through its agent: " + old + " reports its copy of " + r.name() + " fenced";
+            return Decision.of(new Command.RecordStep(rb.id(), Controller.STEP_FENCE, old, outcome, now), null,
+                    ReasonCode.FAILOVER_FENCED_OLD, "failover #" + rb.id() + " of " + r.name() + ": " + outcome);
         }
         if (!rb.done(Controller.STEP_FENCE)) {
             long failMs = controller.timing().failAfter().toMillis();
@@ -82,7 +105,8 @@ final class FailoverRunbook {
         Transition t = state.memberState(r.name(), target) == MemberState.SYNC_STANDBY ? Fsm.FAILOVER : Fsm.FAILOVER_ASYNC;
         long epoch = r.epoch() + 1;
         return Decision.of(new Command.Promote(r.name(), target, epoch, rb.id(), now), t, ReasonCode.FAILOVER_PROMOTED,
-                "promoted " + target + "/" + r.name() + " at epoch " + epoch + ": " + old + " lease expired, " + target + " in sync");
+                "promoted " + target + "/" + r.name() + " at epoch " + epoch + ": " + old + (viaAgent ? " fenced through its agent, " : " lease expired, ")
+                        + target + " in sync");
     }
 
     private Decision confirm(Runbook rb) {

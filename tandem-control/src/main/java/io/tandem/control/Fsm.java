@@ -46,6 +46,9 @@ public final class Fsm {
             "async mode only: an operator's switchover to a standby that has all the stopped primary wrote");
     public static final Transition SWITCHOVER_DEMOTED = new Transition(MEMBER, PRIMARY, CATCHING_UP, ReasonCode.SWITCHOVER_PROMOTED,
             "an operator's switchover promoted another site; this one follows it and re-enters the in-sync set once caught up");
+    public static final Transition COPY_REPLACED = new Transition(MEMBER, PRIMARY, CATCHING_UP, ReasonCode.FAILOVER_PROMOTED,
+            "the site is healthy but its copy had not worked as primary for 4 x fail_after (PostgreSQL would not start, or hung): its"
+                    + " agent fenced it, an in-sync standby was promoted (failover runbook), and it rejoins as a standby");
     public static final Transition PRIMARY_LOST = new Transition(MEMBER, PRIMARY, FAILED, ReasonCode.PEER_FAILED,
             "the site's peer failed; its lease expired so it fenced itself");
     public static final Transition STANDBY_LOST = new Transition(MEMBER, SYNC_STANDBY, FAILED, ReasonCode.PEER_FAILED,
@@ -61,7 +64,7 @@ public final class Fsm {
 
     public static final List<Transition> PEER_TABLE = List.of(PEER_JOINED, PEER_NEVER_SEEN, PEER_FAILED, PEER_RETURNED);
     public static final List<Transition> MEMBER_TABLE = List.of(JOINED, BOOTSTRAP, CAUGHT_UP, STOPPED_STREAMING, FAILOVER, FAILOVER_ASYNC,
-            SWITCHOVER_PROMOTED, SWITCHOVER_PROMOTED_ASYNC, SWITCHOVER_DEMOTED,
+            SWITCHOVER_PROMOTED, SWITCHOVER_PROMOTED_ASYNC, SWITCHOVER_DEMOTED, COPY_REPLACED,
             PRIMARY_LOST, STANDBY_LOST, CATCHING_UP_LOST, NEVER_SEEN, REJOINED, PRIMARY_RETURNED);
 
     public static List<Transition> all() {

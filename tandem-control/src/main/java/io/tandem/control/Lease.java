@@ -75,6 +75,9 @@ public final class Lease {
                 want = LocalRole.FENCED;
                 graceful = true;
                 why = "switchover #" + known.stoppingWrites(res).get().id() + " to " + known.stoppingWrites(res).get().toSite() + ": writes stop here";
+            } else if (r != null && known.failingOverFrom(res, site).isPresent()) {
+                want = LocalRole.FENCED;
+                why = "failover #" + known.failingOverFrom(res, site).get().id() + " replaces this site's copy of " + res;
             } else if (r != null && r.primary().equals(site) && known.health(site) == PeerHealth.HEALTHY) {
                 want = LocalRole.PRIMARY;
                 why = "the cluster state names " + site + " primary of " + res + " at epoch " + epoch;

@@ -106,6 +106,35 @@ class PostgresCrashTest {
     }
 
     @Test
+    void aPrimarysPostgresqlThatCannotBeRestartedIsReplacedByTheInSyncStandbyThroughItsAgent() throws Exception {
+        long epoch = start();
+        try (CommitRecorder w = new CommitRecorder(cluster::gatewayJdbcUrl, cluster.pgUser(), 1, WRITER_MAX_MS).start()) {
+            await("commits flow").atMost(Duration.ofSeconds(20)).until(() -> w.acked().size() > 200);
+            // a broken disk: the control file is gone, so PostgreSQL will not start again; then the server dies
+            Path data = cluster.dataDir().resolve(KYIV).resolve("pg").resolve("db").resolve("data");
+            Files.move(data.resolve("global/pg_control"), data.resolve("global/pg_control.lost"));
+            long t0 = System.nanoTime();
+            ProcessHandle.of(postmaster(KYIV)).ifPresent(ProcessHandle::destroyForcibly);
+            await("frankfurt promoted at the next epoch").atMost(Duration.ofSeconds(30)).pollInterval(POLL)
+                    .until(() -> cluster.primary("db").equals(FRANKFURT) && cluster.epoch("db") == epoch + 1);
+            await("commits flow again through the gateway").atMost(Duration.ofSeconds(30))
+                    .until(() -> w.acked().stream().filter(a -> a.atNanos() > t0).count() > 200);
+            w.close();
+            long failAfter = cluster.config().timing().failAfter().toMillis();
+            System.out.printf("primary's postgres cannot restart: writes resumed on frankfurt after %d ms (4 x fail_after = %d ms)%n",
+                    w.recoveryMillisAfter(t0), 4 * failAfter);
+            assertThat(log(KYIV)).contains("event=pg-restart-failed site=kyiv resource=db role=PRIMARY");
+            assertThat(log(KYIV) + log(FRANKFURT) + log(LocalCluster.WITNESS)).as("the leader's decision, in its log")
+                    .contains("code=PRIMARY_COPY_FAILED").contains("fenced through its agent");
+            assertThat(Probe.missing(w.acked(), probe.ids(FRANKFURT))).as("acknowledged ids missing on the new primary").isEmpty();
+            // kyiv's agent still runs: it rejoins as a standby by a fresh clone, the broken data directory kept aside
+            await("kyiv follows frankfurt").atMost(Duration.ofSeconds(60)).pollInterval(POLL)
+                    .until(() -> probe.serving(KYIV, "STANDBY") && streams(KYIV));
+            assertThat(probe.keptAside("diverged")).hasSize(1);
+        }
+    }
+
+    @Test
     void aHungStandbyLeavesTheInSyncSetWithinFailAfterAndIsNeverPromotedWhenThePrimaryIsLostThen() throws Exception {
         long epoch = start();
         try (CommitRecorder w = new CommitRecorder(() -> cluster.jdbcUrl(KYIV), cluster.pgUser(), 1, WRITER_MAX_MS).start()) {

@@ -14,6 +14,8 @@ public record FaultPlan(long faultsEndMs, List<Fault> faults) {
         CRASH, CRASH_PRIMARY, CRASH_LEADER, RESTART, CUT, CUT_ONE_WAY, HEAL_LINK, ISOLATE, ISOLATE_PRIMARY, HEAL_ALL, DROP, DELAY,
         /** A site's database hangs for a while (SIGSTOP, a full disk) while its agent runs: it neither streams nor writes. */
         STALL_DB,
+        /** The primary's database breaks for good (will not start, disk gone) while its agent runs; it stays broken in the quiet period. */
+        BREAK_PRIMARY_DB,
         /** Not a fault: an operator asks for a planned switchover, which faults may then interrupt. */
         SWITCHOVER
     }
@@ -23,7 +25,7 @@ public record FaultPlan(long faultsEndMs, List<Fault> faults) {
     private static final Kind[] WEIGHTED = weighted();
 
     private static Kind[] weighted() {
-        int[] w = {14, 10, 5, 16, 10, 8, 10, 8, 6, 6, 4, 3, 6, 8};
+        int[] w = {14, 10, 5, 16, 10, 8, 10, 8, 6, 6, 4, 3, 6, 4, 8};
         List<Kind> out = new ArrayList<>();
         for (Kind k : Kind.values()) {
             for (int i = 0; i < w[k.ordinal()]; i++) out.add(k);

@@ -66,9 +66,11 @@ final class Invariants {
         for (ResourceConfig rc : sim.config.resources()) {
             if (quietAt >= 0 && rc.mode() == ReplicationMode.SYNC) converged(rc, state, now);
             String writer = null;
+            boolean serving = false;
             for (String site : rc.sites()) {
                 SimAgent p = sim.peer(site);
                 if (!p.writable(rc.name(), now)) continue;
+                serving |= !p.broken(); // a broken copy holds the role but takes no write
                 if (writer != null) {
                     fail("(a) two writable primaries of " + rc.name() + ": " + writer + " and " + site);
                 }
@@ -79,7 +81,7 @@ final class Invariants {
             }
             if (livenessDeadline >= 0 && now >= livenessDeadline) {
                 livenessChecked = true;
-                if (writer == null && !inPlannedSwitchover(state, rc.name(), now)) {
+                if (!serving && !inPlannedSwitchover(state, rc.name(), now)) {
                     fail("(d) no writable primary of " + rc.name() + " " + (now - livenessDeadline + livenessBoundMs(sim.net.maxDelayMs()))
                             + "ms after the faults stopped (bound " + livenessBoundMs(sim.net.maxDelayMs()) + "ms)");
                 }
@@ -190,18 +192,37 @@ final class Invariants {
         for (SimAgent p : sim.peers) up += p.up ? 1 : 0;
         if (up <= sim.peers.length / 2) return;
         ClusterState s = sim.raft.state();
+        long extra = 0;
         for (ResourceConfig rc : sim.config.resources()) {
             if (!recoverable(rc, s, now)) return;
+            ResourceState r = s.resource(rc.name()).orElse(null);
+            if (r != null && r.hasPrimary() && sim.peer(r.primary()).broken()) {
+                // its copy is replaced through its agent once it has not worked for 4 x fail_after (it broke before now),
+                // then fenced by the agent (a state and a report: two heartbeats and their delays) before the promotion
+                extra = 4 * timing.failAfter().toMillis() + 2 * timing.heartbeat().toMillis() + 4L * sim.net.maxDelayMs();
+            }
         }
-        livenessDeadline = now + livenessBoundMs(sim.net.maxDelayMs());
+        livenessDeadline = now + livenessBoundMs(sim.net.maxDelayMs()) + extra;
     }
 
     private boolean recoverable(ResourceConfig rc, ClusterState s, long now) {
         ResourceState r = s.resource(rc.name()).orElse(null);
         SimDatabase db = sim.dbs.get(rc.name());
+        if (r == null || !r.hasPrimary()) {
+            // The first primary may be any eligible site the state holds healthy: one that crashed just before (not yet
+            // declared failed) can be chosen, and in sync mode nobody may replace it, since it could have acknowledged
+            // writes alone before any standby caught up. Liveness is owed only if every such site is up.
+            for (String site : rc.sites()) {
+                SimAgent x = sim.peer(site);
+                if (s.health(site) == PeerHealth.HEALTHY && sim.config.peer(site).map(PeerConfig::primaryEligible).orElse(false)
+                        && (!x.up || x.broken())) {
+                    return false;
+                }
+            }
+        }
         for (String site : rc.sites()) {
             SimAgent x = sim.peer(site);
-            if (!x.up || !sim.config.peer(site).map(PeerConfig::primaryEligible).orElse(false)) continue;
+            if (!x.up || x.broken() || !sim.config.peer(site).map(PeerConfig::primaryEligible).orElse(false)) continue;
             if (r == null || !r.hasPrimary() || r.primary().equals(site)) return true;
             if (!safeFromStaleFailure(x, s, now)) continue;
             if (rc.mode() == ReplicationMode.SYNC ? r.inSync().contains(site)

@@ -52,6 +52,11 @@ public final class SimAgent {
         lease = null;
     }
 
+    /** Its database copies are broken for good (a stall that never ends). */
+    boolean broken() {
+        return stalledUntil == Long.MAX_VALUE;
+    }
+
     boolean stalled(long now) {
         return now < stalledUntil;
     }

@@ -251,7 +251,7 @@ public final class Simulation {
         net.healAll();
         net.setDropProbability(0);
         for (SimAgent p : peers) {
-            p.stalledUntil = 0;
+            if (!p.broken()) p.stalledUntil = 0;
             if (!p.up && rnd.nextInt(4) != 0) restart(p);
         }
         log.add(now, () -> "quiet period: links healed, drops off, down: " + down());
@@ -286,8 +286,9 @@ public final class Simulation {
             case HEAL_ALL -> net.healAll();
             case DROP -> net.setDropProbability(DROPS[rnd.nextInt(DROPS.length)]);
             case DELAY -> net.setMaxDelayMs(DELAYS[rnd.nextInt(DELAYS.length)]);
+            case BREAK_PRIMARY_DB -> primaryPeer().ifPresent(p -> p.stalledUntil = Long.MAX_VALUE);
             case STALL_DB -> {
-                if (!peers[a].witness) peers[a].stalledUntil = now + 500 + STEP_MS * rnd.nextInt(3500 / STEP_MS);
+                if (!peers[a].witness && !peers[a].broken()) peers[a].stalledUntil = now + 500 + STEP_MS * rnd.nextInt(3500 / STEP_MS);
             }
             case SWITCHOVER -> {
                 ResourceConfig rc = config.resources().get(rnd.nextInt(config.resources().size()));

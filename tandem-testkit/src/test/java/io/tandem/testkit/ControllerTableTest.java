@@ -14,6 +14,7 @@ import io.tandem.control.SiteReport;
 import io.tandem.model.config.TandemConfig;
 import io.tandem.model.state.ClusterState;
 import io.tandem.model.state.Command;
+import io.tandem.model.state.MemberState;
 import io.tandem.model.state.PeerHealth;
 import io.tandem.model.state.RunbookStatus;
 import java.util.ArrayList;
@@ -204,6 +205,45 @@ class ControllerTableTest {
             st = d.command().map(st::apply).orElseThrow(() -> new AssertionError("no selection: " + d.reason()));
         }
         throw new AssertionError("no selection after 4 decisions");
+    }
+
+    @Test
+    void aPrimaryCopyThatFailedWhileItsAgentRunsIsFencedThroughTheAgentAndReplaced() {
+        ClusterState s = primaryKyivWithFrankfurtInSync();
+        Obs standby = obs(5000).heard("witness", 10).heard("frankfurt", 10, LocalRole.STANDBY, 1, 5000, List.of());
+        // kyiv's agent heartbeats, its PostgreSQL has not worked for just under 4 x fail_after (a restart may still work)
+        expectNo(s, standby.with(primaryCopy(LocalRole.PRIMARY, 5999)), ReasonCode.STEADY);
+        Decision start = expect(s, standby.with(primaryCopy(LocalRole.PRIMARY, 6000)), ReasonCode.FAILOVER_STARTED, Command.StartRunbook.class);
+        assertThat(start.reason().message()).contains("kyiv's copy of db has not worked as primary for 6000 ms").contains("while its agent is up");
+        ClusterState running = s.apply(start.command().orElseThrow());
+        assertThat(running.failingOverFrom("db", "kyiv")).isPresent();
+        Decision noted = expect(running, standby.with(primaryCopy(LocalRole.PRIMARY, 6100)), ReasonCode.PRIMARY_COPY_FAILED, Command.RecordStep.class);
+        ClusterState fencing = running.apply(noted.command().orElseThrow());
+        // its agent has not fenced it yet: nothing is promoted
+        expectNo(fencing, standby.with(primaryCopy(LocalRole.PRIMARY, 6200)), ReasonCode.WAITING);
+        // the agent reports its copy fenced: the fence is recorded, then frankfurt (in sync) is selected and promoted
+        Obs fenced = standby.with(primaryCopy(LocalRole.FENCED, 0));
+        Decision f = expect(fencing, fenced, ReasonCode.FAILOVER_FENCED_OLD, Command.RecordStep.class);
+        assertThat(f.reason().message()).contains("fenced through its agent");
+        ClusterState sel = fencing.apply(f.command().orElseThrow());
+        sel = sel.apply(expect(sel, fenced, ReasonCode.FAILOVER_SELECTED, Command.RecordStep.class).command().orElseThrow());
+        Decision p = expect(sel, fenced, ReasonCode.FAILOVER_PROMOTED, Command.Promote.class);
+        assertThat(((Command.Promote) p.command().orElseThrow()).site()).isEqualTo("frankfurt");
+        ClusterState promoted = sel.apply(p.command().orElseThrow());
+        assertThat(promoted.memberState("db", "kyiv")).isEqualTo(MemberState.CATCHING_UP);
+        assertThat(promoted.failingOverFrom("db", "kyiv")).isEmpty();
+
+        // no in-sync standby to take over: no failover is started, the agent keeps trying to restart its copy
+        ClusterState alone = apply(allHealthy(), promote("kyiv", 1));
+        expectNo(alone, standby.with(new Observation("kyiv", true, 10, new SiteReport("kyiv", false,
+                Map.of("db", new ResourceReport(LocalRole.PRIMARY, 1, 5000, List.of(), true, 60_000))))), ReasonCode.STEADY);
+        // the copy works again before the runbook noted it: the failover is called off
+        expect(running, standby.with(primaryCopy(LocalRole.PRIMARY, 0)), ReasonCode.FAILOVER_ABORTED, Command.EndRunbook.class);
+    }
+
+    private static Observation primaryCopy(LocalRole role, long notWorkingMs) {
+        return new Observation("kyiv", true, 10, new SiteReport("kyiv", false,
+                Map.of("db", new ResourceReport(role, 1, 5000, role == LocalRole.PRIMARY ? List.of("frankfurt") : List.of(), true, notWorkingMs))));
     }
 
     @Test

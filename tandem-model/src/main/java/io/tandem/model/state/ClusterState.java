@@ -46,6 +46,16 @@ public record ClusterState(String cluster, long version, long configVersion, Str
         return runbooks.stream().filter(r -> r.running() && r.resource().equals(resource)).findFirst();
     }
 
+    /**
+     * The running failover of {@code resource} away from {@code site} while that site is still its primary: the site's
+     * agent, if it hears of it, fences its copy (a copy that failed while its agent runs is replaced this way).
+     */
+    public Optional<Runbook> failingOverFrom(String resource, String site) {
+        ResourceState r = resources.get(resource);
+        return r == null || !r.primary().equals(site) ? Optional.empty()
+                : activeRunbook(resource).filter(rb -> rb.kind().equals("failover") && rb.fromSite().equals(site));
+    }
+
     public long nextRunbookId() {
         return runbooks.stream().mapToLong(Runbook::id).max().orElse(0) + 1;
     }
