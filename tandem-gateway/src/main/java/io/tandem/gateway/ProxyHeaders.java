@@ -97,10 +97,13 @@ final class ProxyHeaders {
     private static void removeHopByHop(HttpHeaders h) {
         if (h.contains(HttpHeaderNames.CONNECTION)) {
             List<String> named = h.getAll(HttpHeaderNames.CONNECTION);
-            for (String value : named) {
-                for (String name : value.split(",")) {
-                    String n = name.trim();
-                    if (!n.isEmpty()) h.remove(n);
+            // the usual lone "keep-alive" or "close" names no header but those removed below: no split, no copies
+            if (named.size() > 1 || !named.get(0).equalsIgnoreCase("keep-alive") && !named.get(0).equalsIgnoreCase("close")) {
+                for (String value : named) {
+                    for (String name : value.split(",")) {
+                        String n = name.trim();
+                        if (!n.isEmpty()) h.remove(n);
+                    }
                 }
             }
             h.remove(HttpHeaderNames.CONNECTION);

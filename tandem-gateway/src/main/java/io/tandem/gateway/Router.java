@@ -91,9 +91,10 @@ final class Router {
      * Measured-hot: runs per request; routes are few and pre-sorted.
      */
     Route match(String host, String uri) {
-        String h = host == null ? "" : stripPort(host).toLowerCase(Locale.ROOT);
+        String h = null; // only routes by host need it: no copy of the Host header otherwise
         for (Route r : routes) {
             RouteConfig c = r.config();
+            if (!c.anyHost() && h == null) h = host == null ? "" : stripPort(host).toLowerCase(Locale.ROOT);
             if ((c.anyHost() || c.host().equals(h)) && uri.startsWith(c.pathPrefix())) {
                 return r;
             }
