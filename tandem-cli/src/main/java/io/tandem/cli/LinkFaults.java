@@ -226,6 +226,17 @@ public final class LinkFaults implements AutoCloseable {
         nft(h, dropFrom(a, endpoint(b)) + dropFrom(b, endpoint(a)));
     }
 
+    /**
+     * NFTABLES only: drops what {@code from}'s processes send to {@code address:port} (e.g. a standby's replication
+     * connection to its primary's PostgreSQL), silently, with every other link up. The in-process layer cuts only
+     * Raft requests, so it cannot do this.
+     */
+    public synchronized void cutPort(String from, String address, int port) throws IOException {
+        if (mode != Mode.NFTABLES) throw new IllegalStateException("a cut of one port needs nftables; this run uses " + mode.label());
+        nft(h, "add rule inet " + table + " out socket cgroupv2 level 1 \"" + nftPath(h, cgroup(from)) + "\" ip daddr " + address
+                + " tcp dport " + port + " drop\n");
+    }
+
     /** Removes every cut of this run. */
     public synchronized void heal() throws IOException {
         if (mode == Mode.IN_PROCESS) {

@@ -364,6 +364,17 @@ public final class LocalCluster implements AutoCloseable {
         requireFaults().cutLink(a, b);
     }
 
+    /** Silently drops what {@code from}'s processes send to {@code site}'s PostgreSQL of {@code resource} (nftables only). */
+    public void cutPostgres(String from, String site, String resource) throws IOException {
+        PeerConfig p = config.peer(site).orElseThrow();
+        requireFaults().cutPort(from, p.address(), config.resource(resource).orElseThrow().port());
+    }
+
+    /** The link-fault mode of this cluster, if it was made with link faults. */
+    public java.util.Optional<LinkFaults.Mode> linkFaultMode() {
+        return java.util.Optional.ofNullable(faults).map(LinkFaults::mode);
+    }
+
     public void heal() throws IOException {
         requireFaults().heal();
     }

@@ -40,7 +40,11 @@ class PostgresCrashTest {
     private final List<Long> stopped = new ArrayList<>();
 
     private long start() throws Exception {
-        cluster = LocalCluster.create(tmp.resolve("cluster"), new LocalCluster.Options(true, false));
+        return start(false);
+    }
+
+    private long start(boolean linkFaults) throws Exception {
+        cluster = LocalCluster.create(tmp.resolve("cluster"), new LocalCluster.Options(true, linkFaults));
         probe = new Probe(cluster);
         cluster.startAll();
         probe.awaitSteady();
@@ -131,6 +135,37 @@ class PostgresCrashTest {
             await("kyiv follows frankfurt").atMost(Duration.ofSeconds(60)).pollInterval(POLL)
                     .until(() -> probe.serving(KYIV, "STANDBY") && streams(KYIV));
             assertThat(probe.keptAside("diverged")).hasSize(1);
+        }
+    }
+
+    @Test
+    void aSilentlyDroppedReplicationLinkTakesTheStandbyOutOfTheInSyncSetWithinFailAfter() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(io.tandem.cli.LinkFaults.availability().available(),
+                "needs nftables: " + io.tandem.cli.LinkFaults.availability().reason());
+        long epoch = start(true);
+        assertThat(cluster.linkFaultMode()).contains(io.tandem.cli.LinkFaults.Mode.NFTABLES);
+        try (CommitRecorder w = new CommitRecorder(() -> cluster.jdbcUrl(KYIV), cluster.pgUser(), 1, WRITER_MAX_MS).start()) {
+            await("commits flow").atMost(Duration.ofSeconds(20)).until(() -> w.acked().size() > 200);
+            long t0 = System.nanoTime();
+            // both agents, the witness and the quorum stay fine: only frankfurt's replication connection goes silent
+            cluster.cutPostgres(FRANKFURT, KYIV, "db");
+            await("commits flow again without frankfurt").atMost(Duration.ofSeconds(20))
+                    .until(() -> w.acked().stream().filter(a -> a.atNanos() > t0).count() > 100);
+            long pauseMs = w.longestPauseMillisAfter(t0);
+            long failAfter = cluster.config().timing().failAfter().toMillis();
+            System.out.printf("standby's replication link silently dropped: write pause %d ms (fail_after %d ms)%n", pauseMs, failAfter);
+            // silence noticed after 1.5 s (the standby pings after 1 s), then fail_after, then the two-step release
+            assertThat(pauseMs).isLessThan(failAfter + 3000);
+            assertThat(inSync(FRANKFURT)).isFalse();
+            assertThat(cluster.primary("db")).isEqualTo(KYIV);
+            assertThat(cluster.epoch("db")).as("no failover").isEqualTo(epoch);
+            cluster.heal();
+            await("frankfurt streams again and re-enters the in-sync set").atMost(Duration.ofSeconds(60)).pollInterval(POLL)
+                    .until(() -> inSync(FRANKFURT) && streams(FRANKFURT));
+            w.close();
+            assertThat(Probe.missing(w.acked(), probe.ids(KYIV))).isEmpty();
+            await("frankfurt has every acknowledged row").atMost(Duration.ofSeconds(20))
+                    .until(() -> Probe.missing(w.acked(), probe.ids(FRANKFURT)).isEmpty());
         }
     }
 

@@ -41,6 +41,11 @@ public record PgOptions(String siteName, Path dataDir, String listenAddress, int
             // a standby confirms what it flushed with every batch; this bounds a missed confirmation (a synchronous
             // commit waiting on it) to 1 s instead of the default 10 s
             "wal_receiver_status_interval", "1s",
+            // a standby that hears nothing from its primary for 1 s pings it (the primary answers at once), so on a
+            // working link something arrives at least every ~1 s even with no writes; after 2 s of silence it drops the
+            // connection. The probe counts a standby that heard nothing for 1.5 s as not streaming (a silent network
+            // drop), so its in-sync membership follows within fail_after, not after the default 60 s.
+            "wal_receiver_timeout", "2s",
             "max_connections", "100");
 
     public PgOptions {

@@ -52,16 +52,24 @@ public final class PgProbe {
         return new PgStatus.Primary(current, timeline, names, standbys);
     }
 
+    /**
+     * A standby that has received nothing from its primary for this long is not streaming: with wal_receiver_timeout
+     * 2 s it pings the primary after 1 s of silence, so a working link answers well within it.
+     */
+    static final double SILENT_AFTER_SECONDS = 1.5;
+
     private static PgStatus.Standby standby(Statement s) throws SQLException {
         try (ResultSet rs = s.executeQuery("SELECT pg_last_wal_receive_lsn()::text, pg_last_wal_replay_lsn()::text, "
                 + "coalesce(extract(epoch FROM now() - pg_last_xact_replay_timestamp()), 0), "
-                + "r.latest_end_lsn::text, r.status, r.sender_host, coalesce(r.received_tli, 0) "
+                + "r.latest_end_lsn::text, r.status, r.sender_host, coalesce(r.received_tli, 0), "
+                + "coalesce(extract(epoch FROM now() - r.last_msg_receipt_time), 0) "
                 + "FROM (SELECT 1) one LEFT JOIN pg_stat_wal_receiver r ON true")) {
             rs.next();
             Lsn receive = lsn(rs.getString(1));
             Lsn replay = lsn(rs.getString(2));
             Lsn upstream = lsn(rs.getString(4));
-            boolean streaming = "streaming".equals(rs.getString(5));
+            // streaming, and heard from the primary lately (a silently dropped link still says "streaming" for a while)
+            boolean streaming = "streaming".equals(rs.getString(5)) && rs.getDouble(8) < SILENT_AFTER_SECONDS;
             Lsn ahead = upstream.compareTo(receive) > 0 ? upstream : receive;
             long lagBytes = ahead.bytesAfter(replay);
             // the age of the last replayed commit only means lag while WAL is still outstanding
