@@ -499,9 +499,18 @@ public final class Agent implements AutoCloseable {
         Map<String, ApiServer.Stream> m = new java.util.HashMap<>();
         drivers.forEach((name, d) -> {
             if (d instanceof PostgresDriver pg) {
-                m.put("/v1/internal/postgres/" + name + "/clone", (query, out) -> {
+                m.put("/v1/internal/postgres/" + name + "/clone", (query, header, out) -> {
                     String slot = query.getOrDefault("slot", "");
                     if (!slot.matches("[a-z0-9_]{1,63}")) throw new IOException("bad slot name '" + slot + "'");
+                    java.nio.file.Path pw = config.postgres().passwordFile();
+                    if (pw != null) {
+                        String why = io.tandem.postgres.CloneAuth.refusal(pw, name, slot, header.apply(io.tandem.postgres.CloneAuth.TIME_HEADER),
+                                header.apply(io.tandem.postgres.CloneAuth.MAC_HEADER), System.currentTimeMillis());
+                        if (why != null) {
+                            LOG.warn("event=clone-refused peer={} resource={} slot={} reason=\"{}\"", me.name(), name, slot, why);
+                            throw new ApiServer.Forbidden("clone refused: " + why);
+                        }
+                    }
                     LOG.info("event=clone-serving peer={} resource={} slot={}", me.name(), name, slot);
                     pg.sendClone(slot, out);
                 });
@@ -515,9 +524,11 @@ public final class Agent implements AutoCloseable {
         PeerConfig p = config.peer(site).orElseThrow(() -> new IOException("unknown site " + site));
         java.net.http.HttpClient http = java.net.http.HttpClient.newBuilder().connectTimeout(java.time.Duration.ofSeconds(2)).build();
         try {
-            java.net.http.HttpResponse<java.io.InputStream> r = http.send(java.net.http.HttpRequest.newBuilder(
-                    java.net.URI.create(p.apiUrl() + "/v1/internal/postgres/" + resource + "/clone?slot=" + slot)).GET().build(),
-                    java.net.http.HttpResponse.BodyHandlers.ofInputStream());
+            java.net.http.HttpRequest.Builder req = java.net.http.HttpRequest.newBuilder(
+                    java.net.URI.create(p.apiUrl() + "/v1/internal/postgres/" + resource + "/clone?slot=" + slot)).GET();
+            // proof that this agent belongs to the cluster: an HMAC keyed with the superuser's password, never the password
+            io.tandem.postgres.CloneAuth.headers(config.postgres().passwordFile(), resource, slot, System.currentTimeMillis()).forEach(req::header);
+            java.net.http.HttpResponse<java.io.InputStream> r = http.send(req.build(), java.net.http.HttpResponse.BodyHandlers.ofInputStream());
             if (r.statusCode() != 200) {
                 try (java.io.InputStream in = r.body()) {
                     throw new IOException(site + " refused the clone (HTTP " + r.statusCode() + "): " + new String(in.readNBytes(2000)));

@@ -44,7 +44,18 @@ final class ApiServer implements AutoCloseable {
 
     /** A streamed answer for the other agents only (a database clone): query parameters in, bytes out. */
     interface Stream {
-        void write(Map<String, String> query, java.io.OutputStream out) throws java.io.IOException;
+        /** {@code header}: the request's header of that name, or null. Throw {@link Forbidden} to answer 403. */
+        void write(Map<String, String> query, java.util.function.Function<String, String> header, java.io.OutputStream out)
+                throws java.io.IOException;
+    }
+
+    /** A stream request that is not allowed (answered 403 with the message). */
+    static final class Forbidden extends java.io.IOException {
+        private static final long serialVersionUID = 1L;
+
+        Forbidden(String message) {
+            super(message);
+        }
     }
 
     private final Server server;
@@ -118,14 +129,14 @@ final class ApiServer implements AutoCloseable {
         response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/octet-stream");
         java.io.OutputStream out = Content.Sink.asOutputStream(response);
         try {
-            s.write(query, out);
+            s.write(query, name -> request.getHeaders().get(name), out);
             out.close();
         } catch (java.io.IOException | RuntimeException e) {
             LOG.warn("event=stream-failed path={} error=\"{}\"", Request.getPathInContext(request), e.getMessage());
             if (!response.isCommitted()) {
                 // nothing sent yet: a plain error the other agent can read
                 response.reset();
-                response.setStatus(503);
+                response.setStatus(e instanceof Forbidden ? 403 : 503);
                 response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json");
                 Content.Sink.write(response, true, Json.text(Map.of("error", String.valueOf(e.getMessage()))) + "\n", callback);
             } else {

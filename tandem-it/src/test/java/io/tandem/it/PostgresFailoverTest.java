@@ -114,6 +114,17 @@ class PostgresFailoverTest {
     void switchoverUnderLoadLosesNoCommitAndPausesWritesBriefly() throws Exception {
         start(false);
         long epoch = probe.awaitSteady();
+        // the primary's data directory is streamed only to a request that proves it comes from an agent of the cluster
+        String clone = cluster.peer(KYIV).apiUrl() + "/v1/internal/postgres/db/clone?slot=probe_slot";
+        var http = java.net.http.HttpClient.newHttpClient();
+        var plain = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(clone)).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertThat(plain.statusCode()).isEqualTo(403);
+        assertThat(plain.body()).contains("no proof of membership");
+        var stale = java.net.http.HttpRequest.newBuilder(java.net.URI.create(clone));
+        io.tandem.postgres.CloneAuth.headers(cluster.pgPasswordFile(), "db", "probe_slot", System.currentTimeMillis() - 120_000).forEach(stale::header);
+        var old = http.send(stale.build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertThat(old.statusCode()).isEqualTo(403);
+        assertThat(old.body()).contains("too old");
         try (CommitRecorder w = new CommitRecorder(cluster::gatewayJdbcUrl, cluster.pgUser(), 1, WRITER_MAX_MS).start()) {
             await("commits flow").atMost(Duration.ofSeconds(20)).until(() -> w.acked().size() > 200);
             // a viewer may look, not move the primary
@@ -144,7 +155,6 @@ class PostgresFailoverTest {
         assertThat(last.path("status").asText()).isEqualToIgnoringCase("succeeded");
         assertThat(last.toString()).contains("stop-writes", "caught-up", "promote");
         // audited: who asked for it, on every peer's copy of the log
-        var http = java.net.http.HttpClient.newHttpClient();
         String audit = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(cluster.peer(KYIV).apiUrl() + "/v1/audit")).build(),
                 java.net.http.HttpResponse.BodyHandlers.ofString()).body();
         assertThat(audit).contains("\"who\" : \"operator\"").contains("db from kyiv to frankfurt").doesNotContain("\"who\" : \"viewer\"");
