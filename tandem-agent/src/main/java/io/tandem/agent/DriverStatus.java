@@ -16,8 +16,8 @@ import java.util.List;
  * @param lagBytes on a standby: how far its replay is behind its upstream; 0 on a primary, -1 when unknown
  * @param action the long action under way ("" when none), shown in status
  * @param lastError the last failure ("" when none), shown in status
- * @param notStreamingMs on a standby: for how long it has not been receiving from its primary (down, hung, cut off); 0
- *     while it streams, and on a primary
+ * @param notStreamingMs for how long the copy has not done its role's work: on a standby, not receiving from its primary
+ *     (down, hung, cut off); on a primary, not answering as one; 0 while it works, and in other roles
  */
 public record DriverStatus(LocalRole serving, long epoch, long position, boolean tracksReplication, List<String> caughtUp,
                            java.util.Set<String> waitingFor, long lagBytes, String action, String lastError, long notStreamingMs) {

@@ -480,7 +480,7 @@ final class PostgresDriver implements ResourceDriver {
         boolean working = role == LocalRole.PRIMARY ? lastProbe instanceof PgStatus.Primary
                 : role != LocalRole.STANDBY || servingPrimary.isEmpty() || lastProbe instanceof PgStatus.Standby st && st.streaming();
         if (working) {
-            streamedAtMs = started;
+            workedAtMs = started;
         }
         long now = System.nanoTime() / 1_000_000;
         if (lastProbe instanceof PgStatus.Down && now - lastRestartMs >= 1000 && crashed()) {
@@ -494,7 +494,7 @@ final class PostgresDriver implements ResourceDriver {
      * one (otherwise the last probe). Its age is how long the copy has not worked, and it grows while a probe hangs on a
      * server that does not answer. The controller blames a standby that stopped only while its primary works.
      */
-    private volatile long streamedAtMs = System.nanoTime() / 1_000_000;
+    private volatile long workedAtMs = System.nanoTime() / 1_000_000;
     private volatile long lastRestartMs;
 
     /**
@@ -555,7 +555,7 @@ final class PostgresDriver implements ResourceDriver {
         };
         LocalRole role = serving;
         long notStreaming = role == LocalRole.PRIMARY || role == LocalRole.STANDBY && !servingPrimary.isEmpty()
-                ? Math.max(0, System.nanoTime() / 1_000_000 - streamedAtMs) : 0;
+                ? Math.max(0, System.nanoTime() / 1_000_000 - workedAtMs) : 0;
         return new DriverStatus(serving, servingEpoch, position, true, caughtUp, waitingFor, lag, action, lastError, notStreaming);
     }
 

@@ -38,10 +38,11 @@ final class FailoverRunbook {
             return confirm(rb);
         }
         boolean viaAgent = state.health(old) != PeerHealth.FAILED;
+        List<String> candidates = controller.candidates(state, rc, r, obs);
         if (viaAgent && !rb.done(Controller.STEP_COPY_FAILED)) {
             // its agent is heard: only a copy that failed is replaced through it; otherwise the site returned in time
             java.util.Optional<String> failed = controller.primaryCopyFailed(r, obs);
-            if (failed.isPresent() && !controller.candidates(state, rc, r, obs).isEmpty()) {
+            if (failed.isPresent() && !candidates.isEmpty()) {
                 return Decision.of(new Command.RecordStep(rb.id(), Controller.STEP_COPY_FAILED, old, failed.get() + "; its agent fences it", now),
                         null, ReasonCode.PRIMARY_COPY_FAILED, "failover #" + rb.id() + " of " + r.name() + ": " + failed.get()
                                 + "; " + old + "'s agent is told to fence it");
@@ -49,7 +50,7 @@ final class FailoverRunbook {
             return Controller.end(rb, RunbookStatus.ABORTED, ReasonCode.FAILOVER_ABORTED,
                     old + " returned before any promotion; it stays primary at epoch " + r.epoch(), now);
         }
-        if (viaAgent && controller.candidates(state, rc, r, obs).isEmpty() && !rb.done(Controller.STEP_SELECT)) {
+        if (viaAgent && candidates.isEmpty() && !rb.done(Controller.STEP_SELECT)) {
             // nobody can take over after all: the agent takes its copy back rather than leave the resource without one
             return Controller.end(rb, RunbookStatus.ABORTED, ReasonCode.FAILOVER_ABORTED, "no in-sync standby can replace " + old
                     + "'s failed copy now (" + controller.whyNoCandidate(state, rc, r, obs) + "); " + old + " stays primary at epoch " + r.epoch(), now);
@@ -72,7 +73,6 @@ final class FailoverRunbook {
             return Decision.of(new Command.RecordStep(rb.id(), Controller.STEP_FENCE, old, outcome, now), null,
                     ReasonCode.FAILOVER_FENCED_OLD, "failover #" + rb.id() + " of " + r.name() + ": " + outcome);
         }
-        List<String> candidates = controller.candidates(state, rc, r, obs);
         java.util.Optional<io.tandem.model.state.RunbookStep> forced = rb.steps().stream()
                 .filter(s -> s.step().equals(ClusterState.FORCED)).reduce((a, b) -> b);
         if (forced.isPresent()) {
