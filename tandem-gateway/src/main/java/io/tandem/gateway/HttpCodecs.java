@@ -5,7 +5,9 @@ import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpRequestDecoder;
 import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseDecoder;
 import io.netty.handler.codec.http.HttpResponseEncoder;
+import io.netty.handler.codec.http.HttpStatusClass;
 
 /** The client-side HTTP codec, made strict where a proxy must be: it refuses what could smuggle a request. */
 final class HttpCodecs {
@@ -44,6 +46,24 @@ final class HttpCodecs {
         @Override
         protected boolean isContentAlwaysEmpty(HttpResponse msg) {
             return head || super.isContentAlwaysEmpty(msg);
+        }
+    }
+
+    /**
+     * An upstream's responses where the byte-level path ({@link RawResponse}) does not take them: told whether the
+     * request was HEAD, as Netty's client codec knows from the requests it encoded.
+     */
+    static final class ResponseDecoder extends HttpResponseDecoder {
+        boolean head;
+
+        ResponseDecoder(HttpDecoderConfig config) {
+            super(config);
+        }
+
+        @Override
+        protected boolean isContentAlwaysEmpty(HttpMessage msg) {
+            if (head && msg instanceof HttpResponse r && r.status().codeClass() != HttpStatusClass.INFORMATIONAL) return true;
+            return super.isContentAlwaysEmpty(msg);
         }
     }
 }

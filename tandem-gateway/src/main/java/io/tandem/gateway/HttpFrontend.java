@@ -11,13 +11,13 @@ import io.netty.handler.codec.DecoderResult;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
-import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpRequestEncoder;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpStatusClass;
@@ -147,8 +147,10 @@ final class HttpFrontend extends ChannelInboundHandlerAdapter {
                 HttpDecoderConfig dc = new HttpDecoderConfig().setMaxHeaderSize(64 * 1024).setMaxChunkSize(MAX_CHUNK)
                         .setHeadersFactory(UPSTREAM_HEADERS);
                 if (u.tls != null) ch.pipeline().addLast(u.newTlsHandler(ch.alloc())); // holds the request until the handshake ends
-                ch.pipeline().addLast(new HttpClientCodec(dc, false, false), new IdleStateHandler(idleMillis, 0, 0, TimeUnit.MILLISECONDS),
-                        new UpstreamHandler(u, failures));
+                HttpCodecs.ResponseDecoder decoder = new HttpCodecs.ResponseDecoder(dc);
+                RawResponse raw = new RawResponse(decoder);
+                ch.pipeline().addLast(new HttpRequestEncoder(), new IdleStateHandler(idleMillis, 0, 0, TimeUnit.MILLISECONDS), raw, decoder,
+                        new UpstreamHandler(u, failures, raw));
             }
         };
     }
@@ -448,7 +450,8 @@ final class HttpFrontend extends ChannelInboundHandlerAdapter {
 
     private void attach(Channel ch) {
         upChannel = ch;
-        ch.pipeline().get(UpstreamHandler.class).bind(this);
+        // the byte-level response path serves HTTP/1.1 clients; HTTP/1.0 (re-framing) and upgrades take Netty's objects
+        ch.pipeline().get(UpstreamHandler.class).bind(this, !http10 && upgrade == null, encoder.head);
         if (expectContinue && !continueSent) {
             continueSent = true;
             ctx.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE, Unpooled.EMPTY_BUFFER));
@@ -529,11 +532,7 @@ final class HttpFrontend extends ChannelInboundHandlerAdapter {
             ctx.write(r);
             return;
         }
-        if (upstream.answered(status, ejectAfter5xx, cx.ejectNanos())) {
-            cx.metrics().upstreamError(upstream.service, "5xx");
-            log.warn("event=upstream_ejected upstream={} reason=\"{} 5xx answers in a row\" for_ms={}", upstream.label(), ejectAfter5xx,
-                    cx.ejectNanos() / 1_000_000);
-        }
+        countAnswer();
         upstreamReusable = HttpUtil.isKeepAlive(r);
         boolean chunked = r.headers().contains(HttpHeaderNames.TRANSFER_ENCODING) && HttpUtil.isTransferEncodingChunked(r);
         boolean framed = chunked || HttpUtil.isContentLengthSet(r) || encoder.head || status == 204 || status == 304;
@@ -550,6 +549,54 @@ final class HttpFrontend extends ChannelInboundHandlerAdapter {
         }
         r.setProtocolVersion(http10 ? HttpVersion.HTTP_1_0 : HttpVersion.HTTP_1_1);
         ctx.write(r, ctx.voidPromise());
+    }
+
+    /** Passive health: a run of 5xx answers ejects the instance for a while. */
+    private void countAnswer() {
+        if (upstream.answered(status, ejectAfter5xx, cx.ejectNanos())) {
+            cx.metrics().upstreamError(upstream.service, "5xx");
+            log.warn("event=upstream_ejected upstream={} reason=\"{} 5xx answers in a row\" for_ms={}", upstream.label(), ejectAfter5xx,
+                    cx.ejectNanos() / 1_000_000);
+        }
+    }
+
+    /**
+     * The byte-level path's response head ({@link RawResponse}): the same decisions as {@link #onResponse} for an
+     * HTTP/1.1 client and a framed, final response, written as bytes past the client-side encoder.
+     */
+    void onRawHead(ResponseHead h) {
+        if (request == null || closing) return;
+        disarm();
+        responseStarted = true;
+        status = h.status();
+        countAnswer();
+        upstreamReusable = h.upstreamKeepAlive();
+        if (!requestDone) keepAlive = false; // the client's request body is still unread
+        rawOut().write(h.rewrite(ctx.alloc(), keepAlive, stickyCookie), ctx.voidPromise());
+    }
+
+    /** Body bytes of a byte-level response, as the upstream framed them; {@code last} ends it, reusable or not. */
+    void onRawBody(io.netty.buffer.ByteBuf b, boolean last, boolean reusable) {
+        if (request == null || closing || !responseStarted) {
+            b.release();
+            return;
+        }
+        if (last) {
+            if (!reusable) upstreamReusable = false;
+            finish(rawOut().writeAndFlush(b));
+        } else {
+            rawOut().write(b, ctx.voidPromise());
+            if (!ctx.channel().isWritable() && upChannel != null) upChannel.config().setAutoRead(false);
+        }
+    }
+
+    private ChannelHandlerContext rawCtx;
+
+    /** Writes from here skip the client-side encoder: bytes already framed as HTTP/1.1. */
+    private ChannelHandlerContext rawOut() {
+        ChannelHandlerContext c = rawCtx;
+        if (c == null) c = rawCtx = ctx.pipeline().context(encoder);
+        return c;
     }
 
     void onResponseContent(HttpContent c) {
@@ -600,7 +647,9 @@ final class HttpFrontend extends ChannelInboundHandlerAdapter {
                         }
                     }
                 }, new TcpProxy.Relay(up));
-        up.pipeline().remove(HttpClientCodec.class);
+        up.pipeline().remove(HttpRequestEncoder.class);
+        up.pipeline().remove(RawResponse.class);
+        up.pipeline().remove(HttpCodecs.ResponseDecoder.class);
         up.pipeline().remove(IdleStateHandler.class);
         up.pipeline().remove(UpstreamHandler.class);
         client.pipeline().remove(ByteWatch.class);

@@ -19,19 +19,24 @@ final class UpstreamHandler extends ChannelInboundHandlerAdapter {
 
     private final Upstream upstream;
     private final Failures failures;
+    private final RawResponse raw;
     private HttpFrontend front;
 
-    UpstreamHandler(Upstream upstream, Failures failures) {
+    UpstreamHandler(Upstream upstream, Failures failures, RawResponse raw) {
         this.upstream = upstream;
         this.failures = failures;
+        this.raw = raw;
     }
 
-    void bind(HttpFrontend f) {
+    /** Binds the connection to {@code f}'s request; its response takes the byte-level path if {@code rawPath}. */
+    void bind(HttpFrontend f, boolean rawPath, boolean headRequest) {
         this.front = f;
+        raw.expect(f, rawPath, headRequest);
     }
 
     void unbind() {
         this.front = null;
+        raw.reset();
     }
 
     @Override

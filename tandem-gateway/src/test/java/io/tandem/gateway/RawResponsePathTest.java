@@ -1,0 +1,159 @@
+package io.tandem.gateway;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Responses through the gateway's byte-level path from an upstream that writes exact bytes: heads and bodies
+ * arriving a byte at a time, bytes after a response, a malformed chunked body, and heads the path leaves to
+ * Netty's decoder, each as a client sees it on the wire.
+ */
+class RawResponsePathTest {
+    private ServerSocket upstream;
+    private final AtomicInteger connections = new AtomicInteger();
+    private Gateway gateway;
+    private int httpPort;
+
+    @BeforeEach
+    void start() throws Exception {
+        upstream = new ServerSocket(0, 50, InetAddress.getByName("127.0.1.1"));
+        Thread.ofVirtual().start(this::acceptLoop);
+        httpPort = GatewayFixture.freePort();
+        gateway = Gateway.start(GatewayFixture.config(false, httpPort, GatewayFixture.freePort(), """
+                access_log: false
+                services:
+                  - {name: app, mode: active-active, instances: [{site: kyiv, address: "127.0.1.1:%d"}]}
+                routes:
+                  - {path_prefix: /, service: app}
+                """.formatted(upstream.getLocalPort()), Path.of("/tmp")));
+    }
+
+    @AfterEach
+    void stop() throws IOException {
+        if (gateway != null) gateway.close();
+        upstream.close();
+    }
+
+    private void acceptLoop() {
+        while (!upstream.isClosed()) {
+            try {
+                Socket s = upstream.accept();
+                connections.incrementAndGet();
+                Thread.ofVirtual().start(() -> serve(s));
+            } catch (IOException e) {
+                return;
+            }
+        }
+    }
+
+    /** Answers each request on the connection by its path, in exact bytes. */
+    private void serve(Socket s) {
+        try (s; InputStream in = s.getInputStream(); OutputStream out = s.getOutputStream()) {
+            s.setTcpNoDelay(true);
+            while (true) {
+                String head = readHead(in);
+                if (head == null) return;
+                String path = head.substring(head.indexOf(' ') + 1, head.indexOf(' ', head.indexOf(' ') + 1));
+                switch (path) {
+                    case "/plain" -> out.write(ascii("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: keep-alive\r\n\r\nplain"));
+                    case "/drip" -> {
+                        byte[] r = ascii("HTTP/1.1 200 OK\r\nX-A: 1\r\nTransfer-Encoding: chunked\r\n\r\n"
+                                + "5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\nX-Sum: 11\r\n\r\n");
+                        for (byte b : r) { // a byte per read on the gateway's side
+                            out.write(b);
+                            out.flush();
+                            Thread.sleep(1);
+                        }
+                    }
+                    case "/extra" -> out.write(ascii("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokJUNK"));
+                    case "/fold" -> out.write(ascii("HTTP/1.1 200 OK\r\nX-Folded: a\r\n b\r\nContent-Length: 4\r\n\r\nfold"));
+                    case "/bad-chunk" -> out.write(ascii("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\nzz\r\nxyz\r\n0\r\n\r\n"));
+                    case "/via" -> out.write(ascii("HTTP/1.1 200 OK\r\nVia: 1.1 cdn\r\nContent-Length: 1\r\n\r\nv"));
+                    default -> out.write(ascii("HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n"));
+                }
+                out.flush();
+            }
+        } catch (IOException | InterruptedException e) {
+            // the gateway closed the connection
+        }
+    }
+
+    private static String readHead(InputStream in) throws IOException {
+        StringBuilder sb = new StringBuilder();
+        int b;
+        while ((b = in.read()) >= 0) {
+            sb.append((char) b);
+            if (sb.length() >= 4 && sb.substring(sb.length() - 4).equals("\r\n\r\n")) return sb.toString();
+        }
+        return null;
+    }
+
+    private static byte[] ascii(String s) {
+        return s.getBytes(StandardCharsets.ISO_8859_1);
+    }
+
+    private String once(String path) throws IOException {
+        return RawHttp.exchange(httpPort, "GET " + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    }
+
+    @Test
+    void aResponseArrivingAByteAtATimeIsForwardedWholeWithItsChunkedFramingAndTrailer() throws Exception {
+        assertThat(once("/drip")).isEqualTo("HTTP/1.1 200 OK\r\nX-A: 1\r\ntransfer-encoding: chunked\r\nvia: 1.1 tandem\r\nconnection: close\r\n\r\n"
+                + "5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\nX-Sum: 11\r\n\r\n");
+    }
+
+    @Test
+    void keepAliveExchangesReuseOneUpstreamConnection() throws Exception {
+        try (Socket s = new Socket("127.0.0.1", httpPort)) {
+            s.setSoTimeout(5000);
+            for (int i = 0; i < 5; i++) {
+                s.getOutputStream().write(ascii("GET /plain HTTP/1.1\r\nHost: x\r\n\r\n"));
+                assertThat(RawHttp.readResponse(s.getInputStream())).isEqualTo("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nvia: 1.1 tandem\r\n\r\nplain");
+            }
+        }
+        assertThat(connections.get()).isEqualTo(1);
+    }
+
+    @Test
+    void bytesAfterAResponseAreDroppedAndThatUpstreamConnectionIsNotReused() throws Exception {
+        try (Socket s = new Socket("127.0.0.1", httpPort)) {
+            s.setSoTimeout(5000);
+            s.getOutputStream().write(ascii("GET /extra HTTP/1.1\r\nHost: x\r\n\r\n"));
+            assertThat(RawHttp.readResponse(s.getInputStream())).isEqualTo("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nvia: 1.1 tandem\r\n\r\nok");
+            s.getOutputStream().write(ascii("GET /plain HTTP/1.1\r\nHost: x\r\n\r\n"));
+            assertThat(RawHttp.readResponse(s.getInputStream())).endsWith("\r\n\r\nplain");
+        }
+        assertThat(connections.get()).isEqualTo(2);
+    }
+
+    @Test
+    void aMalformedChunkedBodyCutsTheClientsConnection() throws Exception {
+        String r = once("/bad-chunk");
+        // closed (no timeout) without a complete answer: never the last chunk, never the bytes after the bad size line
+        assertThat(r).doesNotContain("<timeout>").doesNotContain("xyz").doesNotEndWith("0\r\n\r\n");
+    }
+
+    @Test
+    void aHeadThePathDoesNotTakeIsStillAnsweredThroughNettysDecoder() throws Exception {
+        String r = once("/fold");
+        assertThat(r).startsWith("HTTP/1.1 200 OK\r\n").endsWith("\r\n\r\nfold");
+        assertThat(r.toLowerCase()).contains("x-folded: a b").contains("via: 1.1 tandem");
+    }
+
+    @Test
+    void theUpstreamsViaIsExtended() throws Exception {
+        assertThat(once("/via")).isEqualTo("HTTP/1.1 200 OK\r\nVia: 1.1 cdn, 1.1 tandem\r\nContent-Length: 1\r\nconnection: close\r\n\r\nv");
+    }
+}

@@ -1,0 +1,125 @@
+package io.tandem.gateway;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.Unpooled;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.Test;
+
+/** The byte-level response path's head reading and rewriting, and where it leaves a response to Netty's decoder. */
+class ResponseHeadTest {
+    private static ByteBuf bytes(String s) {
+        return Unpooled.copiedBuffer(s, StandardCharsets.ISO_8859_1);
+    }
+
+    private static ResponseHead parsed(String head, boolean headRequest) {
+        ByteBuf b = bytes(head);
+        int end = ResponseHead.findHeadEnd(b, 0, 0);
+        assertThat(end).as("head end of %s", head).isEqualTo(head.length());
+        ResponseHead h = new ResponseHead();
+        assertThat(h.parse(b, end, headRequest)).as("taken: %s", head).isTrue();
+        return h;
+    }
+
+    private static String rewritten(String head, boolean clientKeepAlive, String cookie) {
+        ByteBuf out = parsed(head, false).rewrite(ByteBufAllocator.DEFAULT, clientKeepAlive, cookie);
+        try {
+            return out.toString(StandardCharsets.ISO_8859_1);
+        } finally {
+            out.release();
+        }
+    }
+
+    private static boolean taken(String head) {
+        ByteBuf b = bytes(head);
+        int end = ResponseHead.findHeadEnd(b, 0, 0);
+        assertThat(end).isPositive();
+        return new ResponseHead().parse(b, end, false);
+    }
+
+    @Test
+    void aTypicalResponseHeadIsCopiedLessItsHopByHopLinesWithViaAdded() {
+        String nginx = "HTTP/1.1 200 OK\r\nServer: nginx\r\nContent-Type: text/plain\r\nContent-Length: 1024\r\n"
+                + "Connection: keep-alive\r\nKeep-Alive: timeout=5\r\nETag: \"abc\"\r\n\r\n";
+        ResponseHead h = parsed(nginx, false);
+        assertThat(h.status()).isEqualTo(200);
+        assertThat(h.body()).isEqualTo(ResponseHead.Body.LENGTH);
+        assertThat(h.length()).isEqualTo(1024);
+        assertThat(h.upstreamKeepAlive()).isTrue();
+        assertThat(rewritten(nginx, true, null)).isEqualTo("HTTP/1.1 200 OK\r\nServer: nginx\r\nContent-Type: text/plain\r\n"
+                + "Content-Length: 1024\r\nETag: \"abc\"\r\nvia: 1.1 tandem\r\n\r\n");
+    }
+
+    @Test
+    void chunkedIsReframedAsExactlyChunkedAndTheClientsCloseAndStickyCookieAreAdded() {
+        String head = "HTTP/1.1 404 Not Found\r\nTransfer-Encoding: Chunked \r\nTE: trailers\r\nTrailer: X-Sum\r\nUpgrade: h2c\r\n"
+                + "Proxy-Connection: keep-alive\r\nX-A: 1\r\n\r\n";
+        assertThat(parsed(head, false).body()).isEqualTo(ResponseHead.Body.CHUNKED);
+        assertThat(rewritten(head, false, "tandem_web=ab12; Path=/")).isEqualTo("HTTP/1.1 404 Not Found\r\nX-A: 1\r\n"
+                + "transfer-encoding: chunked\r\nvia: 1.1 tandem\r\nconnection: close\r\nset-cookie: tandem_web=ab12; Path=/\r\n\r\n");
+    }
+
+    @Test
+    void viaIsAppendedToTheUpstreamsLastViaLine() {
+        assertThat(rewritten("HTTP/1.1 200 OK\r\nVia: 1.1 a\r\nContent-Length: 0\r\nvia: 1.1 b\r\n\r\n", true, null))
+                .isEqualTo("HTTP/1.1 200 OK\r\nVia: 1.1 a\r\nContent-Length: 0\r\nvia: 1.1 b, 1.1 tandem\r\n\r\n");
+    }
+
+    @Test
+    void anHttp10UpstreamKeepsItsConnectionOnlyWhenItSaysSoAndItsVersionShowsInVia() {
+        ResponseHead h = parsed("HTTP/1.0 200 OK\nContent-Length: 3\nConnection: Keep-Alive\n\n", false);
+        assertThat(h.upstreamKeepAlive()).isTrue();
+        assertThat(parsed("HTTP/1.0 200 OK\r\nContent-Length: 3\r\n\r\n", false).upstreamKeepAlive()).isFalse();
+        assertThat(parsed("HTTP/1.1 200 OK\r\nContent-Length: 3\r\nConnection: close\r\n\r\n", false).upstreamKeepAlive()).isFalse();
+        assertThat(rewritten("HTTP/1.0 200 OK\nContent-Length: 3\n\n", true, null))
+                .isEqualTo("HTTP/1.1 200 OK\r\nContent-Length: 3\r\nvia: 1.0 tandem\r\n\r\n");
+    }
+
+    @Test
+    void headRequestsAnd204And304HaveNoBodyWhateverTheirHeadersSay() {
+        assertThat(parsed("HTTP/1.1 200 OK\r\nContent-Length: 99\r\n\r\n", true).body()).isEqualTo(ResponseHead.Body.NONE);
+        assertThat(parsed("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", true).body()).isEqualTo(ResponseHead.Body.NONE);
+        assertThat(parsed("HTTP/1.1 204 No Content\r\n\r\n", false).body()).isEqualTo(ResponseHead.Body.NONE);
+        assertThat(parsed("HTTP/1.1 304 Not Modified\r\nContent-Length: 5\r\n\r\n", false).body()).isEqualTo(ResponseHead.Body.NONE);
+        assertThat(parsed("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", false).body()).isEqualTo(ResponseHead.Body.NONE);
+    }
+
+    @Test
+    void whatThePathDoesNotFullyUnderstandIsLeftToNettysDecoder() {
+        assertThat(taken("HTTP/1.1 100 Continue\r\n\r\n")).isFalse();
+        assertThat(taken("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: upgrade\r\n\r\n")).isFalse();
+        assertThat(taken("HTTP/1.1 200 OK\r\nConnection: close, x-secret\r\nContent-Length: 1\r\n\r\n")).as("names a header").isFalse();
+        assertThat(taken("HTTP/1.1 200 OK\r\nX-A: 1\r\n folded\r\nContent-Length: 1\r\n\r\n")).as("obs-fold").isFalse();
+        assertThat(taken("HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\n")).as("two lengths").isFalse();
+        assertThat(taken("HTTP/1.1 200 OK\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n")).as("both").isFalse();
+        assertThat(taken("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n")).as("a coding").isFalse();
+        assertThat(taken("HTTP/1.1 200 OK\r\nContent-Length: 1x\r\n\r\n")).as("bad length").isFalse();
+        assertThat(taken("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\n")).as("ends at close").isFalse();
+        assertThat(taken("HTTP/1.1 200 OK\r\nX-A: a\u0001b\r\nContent-Length: 1\r\n\r\n")).as("control character").isFalse();
+        assertThat(taken("HTTP/1.1 200 OK\r\nX A: 1\r\nContent-Length: 1\r\n\r\n")).as("space in a name").isFalse();
+        assertThat(taken("HTTP/1.1 200 OK\r\n: 1\r\nContent-Length: 1\r\n\r\n")).as("empty name").isFalse();
+        assertThat(taken("HTTP/2.0 200 OK\r\nContent-Length: 1\r\n\r\n")).as("version").isFalse();
+        assertThat(taken("HTTP/1.1 2000 OK\r\nContent-Length: 1\r\n\r\n")).as("status").isFalse();
+        assertThat(taken("\r\nHTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\n")).as("leading blank line").isFalse();
+        assertThat(taken("HTTP/1.1 200\r\nContent-Length: 1\r\n\r\n")).as("no reason phrase is fine").isTrue();
+    }
+
+    @Test
+    void theHeadEndIsFoundWhereverTheBytesAreSplit() {
+        String head = "HTTP/1.1 200 OK\r\nA: 1\r\nB: 2\r\n\r\nbody";
+        int headLen = head.indexOf("body");
+        for (int cut = 0; cut < head.length(); cut++) {
+            ByteBuf b = Unpooled.buffer();
+            b.writeCharSequence(head.substring(0, cut), StandardCharsets.ISO_8859_1);
+            int first = ResponseHead.findHeadEnd(b, 0, 0);
+            assertThat(first).as("cut %d", cut).isEqualTo(cut >= headLen ? headLen : -1);
+            int resume = first < 0 ? Math.max(0, b.writerIndex() - 3) : 0; // where the caller resumes after an incomplete head
+            b.writeCharSequence(head.substring(cut), StandardCharsets.ISO_8859_1);
+            assertThat(ResponseHead.findHeadEnd(b, 0, resume)).as("cut %d", cut).isEqualTo(headLen);
+        }
+        ByteBuf lfOnly = bytes("HTTP/1.1 200 OK\nA: 1\n\nx");
+        assertThat(ResponseHead.findHeadEnd(lfOnly, 0, 0)).isEqualTo(22);
+    }
+}
