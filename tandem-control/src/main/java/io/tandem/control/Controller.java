@@ -172,9 +172,9 @@ public final class Controller {
                 "chose " + site + " as the first primary of " + r.name() + " (priority " + best.get().priority() + ", epoch 1)"));
     }
 
-    /** How long a primary's copy may not work, its agent up, before an in-sync standby replaces it: 4 x fail_after. */
+    /** How long a primary's copy may not work, its agent up, before an in-sync standby replaces it: timing.copy_fail_after. */
     long copyFailAfterMs() {
-        return 4 * timing.failAfter().toMillis();
+        return timing.copyFailAfter().toMillis();
     }
 
     /**
@@ -190,7 +190,7 @@ public final class Controller {
             return Optional.empty();
         }
         return Optional.of(r.primary() + "'s copy of " + r.name() + " has not worked as primary for " + rep.notStreamingMs()
-                + " ms (limit 4 x fail_after = " + copyFailAfterMs() + " ms) while its agent is up");
+                + " ms (limit timing.copy_fail_after = " + copyFailAfterMs() + " ms) while its agent is up");
     }
 
     /**

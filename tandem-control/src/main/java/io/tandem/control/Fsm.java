@@ -47,7 +47,7 @@ public final class Fsm {
     public static final Transition SWITCHOVER_DEMOTED = new Transition(MEMBER, PRIMARY, CATCHING_UP, ReasonCode.SWITCHOVER_PROMOTED,
             "an operator's switchover promoted another site; this one follows it and re-enters the in-sync set once caught up");
     public static final Transition COPY_REPLACED = new Transition(MEMBER, PRIMARY, CATCHING_UP, ReasonCode.FAILOVER_PROMOTED,
-            "the site is healthy but its copy had not worked as primary for 4 x fail_after (PostgreSQL would not start, or hung): its"
+            "the site is healthy but its copy had not worked as primary for copy_fail_after (PostgreSQL would not start, or hung): its"
                     + " agent fenced it, an in-sync standby was promoted (failover runbook), and it rejoins as a standby");
     public static final Transition PRIMARY_LOST = new Transition(MEMBER, PRIMARY, FAILED, ReasonCode.PEER_FAILED,
             "the site's peer failed; its lease expired so it fenced itself");

@@ -124,9 +124,8 @@ class PostgresCrashTest {
             await("commits flow again through the gateway").atMost(Duration.ofSeconds(30))
                     .until(() -> w.acked().stream().filter(a -> a.atNanos() > t0).count() > 200);
             w.close();
-            long failAfter = cluster.config().timing().failAfter().toMillis();
-            System.out.printf("primary's postgres cannot restart: writes resumed on frankfurt after %d ms (4 x fail_after = %d ms)%n",
-                    w.recoveryMillisAfter(t0), 4 * failAfter);
+            System.out.printf("primary's postgres cannot restart: writes resumed on frankfurt after %d ms (copy_fail_after = %d ms)%n",
+                    w.recoveryMillisAfter(t0), cluster.config().timing().copyFailAfter().toMillis());
             assertThat(log(KYIV)).contains("event=pg-restart-failed site=kyiv resource=db role=PRIMARY");
             assertThat(log(KYIV) + log(FRANKFURT) + log(LocalCluster.WITNESS)).as("the leader's decision, in its log")
                     .contains("code=PRIMARY_COPY_FAILED").contains("fenced through its agent");
@@ -135,6 +134,40 @@ class PostgresCrashTest {
             await("kyiv follows frankfurt").atMost(Duration.ofSeconds(60)).pollInterval(POLL)
                     .until(() -> probe.serving(KYIV, "STANDBY") && streams(KYIV));
             assertThat(probe.keptAside("diverged")).hasSize(1);
+        }
+    }
+
+    @Test
+    void aHungPrimarysPostgresqlIsKilledByItsAgentsFenceAndReplacedByTheInSyncStandby() throws Exception {
+        long epoch = start();
+        try (CommitRecorder w = new CommitRecorder(cluster::gatewayJdbcUrl, cluster.pgUser(), 1, WRITER_MAX_MS).start()) {
+            await("commits flow").atMost(Duration.ofSeconds(20)).until(() -> w.acked().size() > 200);
+            long pid = postmaster(KYIV);
+            long t0 = System.nanoTime();
+            stop(KYIV); // every process of kyiv's PostgreSQL stopped: it neither answers nor exits on SIGQUIT
+            await("frankfurt promoted at the next epoch").atMost(Duration.ofSeconds(30)).pollInterval(POLL)
+                    .until(() -> cluster.primary("db").equals(FRANKFURT) && cluster.epoch("db") == epoch + 1);
+            await("commits flow again through the gateway").atMost(Duration.ofSeconds(30))
+                    .until(() -> w.acked().stream().filter(a -> a.atNanos() > t0).count() > 200);
+            w.close();
+            System.out.printf("primary's postgres hung: writes resumed on frankfurt after %d ms (copy_fail_after = %d ms)%n",
+                    w.recoveryMillisAfter(t0), cluster.config().timing().copyFailAfter().toMillis());
+            assertThat(log(KYIV)).as("the fence finished the stopped server with SIGKILL").contains("event=pg_killed site=kyiv");
+            assertThat(ProcessHandle.of(pid).filter(ProcessHandle::isAlive).filter(h -> !zombie(h.pid()))).as("the old postmaster is gone").isEmpty();
+            assertThat(log(KYIV) + log(FRANKFURT) + log(LocalCluster.WITNESS)).contains("code=PRIMARY_COPY_FAILED");
+            assertThat(Probe.missing(w.acked(), probe.ids(FRANKFURT))).as("acknowledged ids missing on the new primary").isEmpty();
+            stopped.clear(); // killed: nothing to resume
+            await("kyiv, its agent still running, follows frankfurt").atMost(Duration.ofSeconds(60)).pollInterval(POLL)
+                    .until(() -> probe.serving(KYIV, "STANDBY") && streams(KYIV));
+        }
+    }
+
+    private static boolean zombie(long pid) {
+        try {
+            String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+            return stat.charAt(stat.lastIndexOf(')') + 2) == 'Z';
+        } catch (java.io.IOException e) {
+            return true; // gone
         }
     }
 

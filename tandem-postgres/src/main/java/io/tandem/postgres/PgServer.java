@@ -224,7 +224,12 @@ public final class PgServer {
         long t0 = System.nanoTime();
         Cmd.Result r = Cmd.run(user.command(List.of("kill", "-" + mode.signal(), Long.toString(pid))), Duration.ofSeconds(10));
         long deadline = t0 + opts.startTimeout().toNanos();
+        long killAt = t0 + KILL_AFTER.toNanos();
         while (isRunning() && System.nanoTime() < deadline) {
+            if (mode == StopMode.IMMEDIATE && killAt != 0 && System.nanoTime() > killAt) {
+                killAt = 0;
+                kill(pid);
+            }
             sleep(5);
         }
         if (isRunning()) {
@@ -233,6 +238,24 @@ public final class PgServer {
                     + ":\n" + logTail(10) + "\nStop it with pg_ctl stop -m immediate -D " + opts.dataDir());
         }
         log.info("event=pg_stopped site={} mode={} ms={}", opts.siteName(), mode, since(t0).toMillis());
+    }
+
+    /** An immediate stop that has not ended by then is finished with SIGKILL (a hung or SIGSTOPped server ignores SIGQUIT). */
+    static final Duration KILL_AFTER = Duration.ofSeconds(1);
+
+    /**
+     * SIGKILL to the postmaster's children, then to it: a server that does not act on SIGQUIT (stopped, hung in the
+     * kernel) cannot otherwise be fenced. Children first, so none is left holding shared memory; nothing it had not
+     * made durable was acknowledged to anyone.
+     */
+    private void kill(long pid) {
+        ProcessHandle.of(pid).ifPresent(pm -> {
+            List<ProcessHandle> children = pm.descendants().toList();
+            children.forEach(ProcessHandle::destroyForcibly);
+            pm.destroyForcibly();
+            log.warn("event=pg_killed site={} pid={} children={} msg=\"did not stop within {} ms of SIGQUIT; SIGKILL sent\"", opts.siteName(), pid,
+                    children.size(), KILL_AFTER.toMillis());
+        });
     }
 
     /** True if the postmaster named in postmaster.pid is alive. */
@@ -484,7 +507,8 @@ public final class PgServer {
 
     /** Rewrites this site's pgpass file when the password file changed, so the next replication connection uses it. */
     public void refreshPgpass() {
-        if (opts.passwordFile() == null) return;
+        // before the first initdb or clone its folder does not exist yet; those write the file themselves when they need it
+        if (opts.passwordFile() == null || !Files.isDirectory(opts.pgpassFile().getParent())) return;
         String want = Passwords.pgpassLine(opts.superuser(), Passwords.read(opts.passwordFile()));
         try {
             if (Files.isRegularFile(opts.pgpassFile()) && Files.readString(opts.pgpassFile()).equals(want)) return;

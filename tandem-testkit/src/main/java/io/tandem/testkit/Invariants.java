@@ -197,9 +197,9 @@ final class Invariants {
             if (!recoverable(rc, s, now)) return;
             ResourceState r = s.resource(rc.name()).orElse(null);
             if (r != null && r.hasPrimary() && sim.peer(r.primary()).broken()) {
-                // its copy is replaced through its agent once it has not worked for 4 x fail_after (it broke before now),
+                // its copy is replaced through its agent once it has not worked for copy_fail_after (it broke before now),
                 // then fenced by the agent (a state and a report: two heartbeats and their delays) before the promotion
-                extra = 4 * timing.failAfter().toMillis() + 2 * timing.heartbeat().toMillis() + 4L * sim.net.maxDelayMs();
+                extra = timing.copyFailAfter().toMillis() + 2 * timing.heartbeat().toMillis() + 4L * sim.net.maxDelayMs();
             }
         }
         livenessDeadline = now + livenessBoundMs(sim.net.maxDelayMs()) + extra;

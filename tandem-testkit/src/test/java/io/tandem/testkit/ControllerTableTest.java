@@ -211,7 +211,7 @@ class ControllerTableTest {
     void aPrimaryCopyThatFailedWhileItsAgentRunsIsFencedThroughTheAgentAndReplaced() {
         ClusterState s = primaryKyivWithFrankfurtInSync();
         Obs standby = obs(5000).heard("witness", 10).heard("frankfurt", 10, LocalRole.STANDBY, 1, 5000, List.of());
-        // kyiv's agent heartbeats, its PostgreSQL has not worked for just under 4 x fail_after (a restart may still work)
+        // kyiv's agent heartbeats, its PostgreSQL has not worked for just under copy_fail_after, 6 s (a restart may still work)
         expectNo(s, standby.with(primaryCopy(LocalRole.PRIMARY, 5999)), ReasonCode.STEADY);
         Decision start = expect(s, standby.with(primaryCopy(LocalRole.PRIMARY, 6000)), ReasonCode.FAILOVER_STARTED, Command.StartRunbook.class);
         assertThat(start.reason().message()).contains("kyiv's copy of db has not worked as primary for 6000 ms").contains("while its agent is up");

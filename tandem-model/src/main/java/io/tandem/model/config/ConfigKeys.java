@@ -80,6 +80,9 @@ public final class ConfigKeys {
     public static final ConfigKey<Duration> FAILBACK_AFTER = new ConfigKey<>("timing.failback_after", ConfigKey.DURATION, Duration.ofSeconds(30),
             "With failback: auto, how long the preferred site must be in sync, with no failover or switchover, before the primary moves back.");
 
+    public static final ConfigKey<Duration> COPY_FAIL_AFTER = new ConfigKey<>("timing.copy_fail_after", ConfigKey.DURATION, Duration.ZERO,
+            "How long the primary's PostgreSQL may not work (down and not restartable, or not answering) while its agent is up before the agent fences it and an in-sync standby replaces it; the agent first restarts a crashed server in place (about 2-3 s), which needs no failover. 0: 4 x fail_after (6 s with the defaults); otherwise at least fail_after.");
+
     public static final ConfigKey<String> USER_NAME = new ConfigKey<>("users[].name", ConfigKey.IDENT, null,
             "Name of an API user, recorded in the audit log.");
     public static final ConfigKey<Role> USER_ROLE = new ConfigKey<>("users[].role", ConfigKey.enumType(Role.class), null,
@@ -187,7 +190,7 @@ public final class ConfigKeys {
             WITNESS_NAME, WITNESS_ADDRESS, WITNESS_RAFT_PORT, WITNESS_API_PORT, WITNESS_PREFERRED,
             RES_NAME, RES_KIND, RES_MODE, RES_MAX_LAG, RES_SITES, RES_PORT, RES_SYNC_COMMIT, RES_FAILBACK,
             PG_BIN, PG_PASSWORD_FILE, PG_CLIENTS, PG_RUN_AS, PG_SUPERUSER, PG_MAX_SLOT_WAL,
-            HEARTBEAT, FAIL_AFTER, FENCE_AFTER, ELECTION_MIN, ELECTION_MAX, FAILBACK_AFTER,
+            HEARTBEAT, FAIL_AFTER, FENCE_AFTER, ELECTION_MIN, ELECTION_MAX, FAILBACK_AFTER, COPY_FAIL_AFTER,
             USER_NAME, USER_ROLE, USER_TOKEN,
             GW_LISTEN_ADDRESS, GW_HTTP_PORT, GW_ADMIN_PORT, GW_HOLD_MAX, GW_HOLD_QUEUE, GW_POLL_INTERVAL, GW_POLL_TIMEOUT,
             GW_CONNECT_TIMEOUT, GW_HEADER_TIMEOUT, GW_IDLE_TIMEOUT, GW_TUNNEL_IDLE_TIMEOUT, GW_UPSTREAM_TIMEOUT, GW_MAX_REQUEST_LINE, GW_MAX_HEADER_SIZE,

@@ -114,7 +114,8 @@ public final class ConfigLoader {
         TimingConfig timing = top.section("timing").map(t -> {
             int before = problems.size();
             TimingConfig tc = new TimingConfig(t.get(ConfigKeys.HEARTBEAT), t.get(ConfigKeys.FAIL_AFTER), t.get(ConfigKeys.FENCE_AFTER),
-                    t.get(ConfigKeys.ELECTION_MIN), t.get(ConfigKeys.ELECTION_MAX), t.get(ConfigKeys.FAILBACK_AFTER));
+                    t.get(ConfigKeys.ELECTION_MIN), t.get(ConfigKeys.ELECTION_MAX), t.get(ConfigKeys.FAILBACK_AFTER),
+                    t.get(ConfigKeys.COPY_FAIL_AFTER));
             // A value that did not parse stands in as its default; comparing against it would report rules the user did not break.
             if (problems.size() == before) {
                 checkTiming(tc, t, problems);
@@ -168,6 +169,11 @@ public final class ConfigLoader {
             problems.add(new ConfigProblem(s.locationOf("fence_after"), "fence_after (" + Durations.format(t.fenceAfter())
                     + ") must be less than fail_after (" + Durations.format(t.failAfter()) + ")",
                     "a primary must fence itself before another site can be promoted: lower fence_after or raise fail_after"));
+        }
+        if (t.copyFailAfter().compareTo(t.failAfter()) < 0) {
+            problems.add(new ConfigProblem(s.locationOf("copy_fail_after"), "copy_fail_after (" + Durations.format(t.copyFailAfter())
+                    + ") must be at least fail_after (" + Durations.format(t.failAfter()) + ")",
+                    "the agent restarts a crashed PostgreSQL in place in about 2-3 s; raise copy_fail_after, or set 0 for 4 x fail_after"));
         }
         if (t.heartbeat().multipliedBy(2).compareTo(t.fenceAfter()) > 0) {
             problems.add(new ConfigProblem(s.locationOf("heartbeat"), "heartbeat (" + Durations.format(t.heartbeat())

@@ -106,6 +106,8 @@ public final class ReferenceDoc {
                         + Durations.format(ConfigKeys.FENCE_AFTER.defaultValue()) + " < " + Durations.format(ConfigKeys.FAIL_AFTER.defaultValue()) + ").",
                 "`timing.heartbeat` ≤ `timing.fence_after` / 2, so one lost heartbeat never fences a healthy primary; "
                         + "and `heartbeat` ≥ " + Durations.format(ConfigLoader.MIN_HEARTBEAT) + ".",
+                "`timing.copy_fail_after` ≥ `timing.fail_after` when set (0, the default, means 4 x `fail_after`): a crashed primary "
+                        + "PostgreSQL is restarted in place first.",
                 "`timing.election_timeout_min` < `timing.election_timeout_max`, and `election_timeout_min` ≥ "
                         + Durations.format(ConfigLoader.MIN_ELECTION_TIMEOUT) + " (shorter timeouts were measured to cause election storms).",
                 "Names are unique: no two sites (or a site and the witness) share a name, nor do two resources or two users.",

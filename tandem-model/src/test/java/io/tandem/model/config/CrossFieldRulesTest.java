@@ -49,6 +49,23 @@ class CrossFieldRulesTest {
     }
 
     @Test
+    void copyFailAfterBelowFailAfterIsRefusedAtItsLineAndAValueAboveIsUsed() {
+        ConfigLoader.Result r = check(validWith("  heartbeat: 250ms", "  heartbeat: 250ms\n  copy_fail_after: 1s"));
+
+        assertThat(r.problems()).singleElement().satisfies(p -> {
+            assertThat(p.message()).isEqualTo("copy_fail_after (1s) must be at least fail_after (1.5s)");
+            assertThat(p.location().line()).isEqualTo(lineOf(VALID, "heartbeat") + 1);
+            assertThat(p.hint()).contains("restarts a crashed PostgreSQL in place").contains("0 for 4 x fail_after");
+        });
+        ConfigLoader.Result ok = check(validWith("  heartbeat: 250ms", "  heartbeat: 250ms\n  copy_fail_after: 3s"));
+        assertThat(ok.problems()).isEmpty();
+        assertThat(ok.config().timing().copyFailAfter()).isEqualTo(java.time.Duration.ofSeconds(3));
+        assertThat(check(VALID).config().timing().copyFailAfter()).as("default: 4 x fail_after").isEqualTo(java.time.Duration.ofSeconds(6));
+        assertThat(check(VALID.replace("  fail_after: 1.5s", "  fail_after: 2m")).config().timing().copyFailAfter())
+                .as("follows a raised fail_after").isEqualTo(java.time.Duration.ofMinutes(8));
+    }
+
+    @Test
     void heartbeatLongerThanHalfOfFenceAfterIsRefused() {
         ConfigLoader.Result r = check(validWith("  heartbeat: 250ms", "  heartbeat: 501ms"));
 
