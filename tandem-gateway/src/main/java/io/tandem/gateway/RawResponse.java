@@ -14,9 +14,6 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
  * connection that speaks out of turn is closed as before.
  */
 final class RawResponse extends ChannelInboundHandlerAdapter {
-    /** A head longer than this goes to Netty's decoder, whose limit (64 KiB) refuses it. */
-    private static final int MAX_HEAD = 64 * 1024;
-
     private enum Mode { NETTY, HEAD, BODY }
 
     private final ResponseHead head = new ResponseHead();
@@ -26,7 +23,6 @@ final class RawResponse extends ChannelInboundHandlerAdapter {
     private HttpFrontend front;
     private boolean headRequest;
     private ByteBuf cumulation;
-    private int scanFrom;
 
     RawResponse(HttpCodecs.ResponseDecoder decoder) {
         this.decoder = decoder;
@@ -66,29 +62,23 @@ final class RawResponse extends ChannelInboundHandlerAdapter {
             in.release();
             b = cumulation;
         }
-        int end = ResponseHead.findHeadEnd(b, b.readerIndex(), scanFrom);
-        if (end < 0) {
-            if (b.readableBytes() > MAX_HEAD) {
-                toNetty(ctx, b);
-                return;
-            }
+        int len = head.parse(b, headRequest);
+        if (len == ResponseHead.INCOMPLETE) {
             if (cumulation == null) {
                 cumulation = ctx.alloc().buffer(Math.max(1024, in.readableBytes() * 2));
                 cumulation.writeBytes(in);
                 in.release();
             }
-            scanFrom = Math.max(cumulation.readerIndex(), cumulation.writerIndex() - 3);
             return;
         }
         cumulation = null;
-        scanFrom = 0;
-        if (!head.parse(b, end, headRequest)) {
+        if (len == ResponseHead.REFUSED) {
             toNetty(ctx, b);
             return;
         }
         HttpFrontend f = front;
         f.onRawHead(head);
-        b.readerIndex(end);
+        b.skipBytes(len);
         switch (head.body()) {
             case NONE -> done(f, b, b.readerIndex());
             case LENGTH -> {
@@ -142,7 +132,6 @@ final class RawResponse extends ChannelInboundHandlerAdapter {
 
     private void toNetty(ChannelHandlerContext ctx, ByteBuf b) {
         cumulation = null;
-        scanFrom = 0;
         mode = Mode.NETTY;
         front = null;
         ctx.fireChannelRead(b);
@@ -151,7 +140,6 @@ final class RawResponse extends ChannelInboundHandlerAdapter {
     private void releaseCumulation() {
         ByteBuf c = cumulation;
         cumulation = null;
-        scanFrom = 0;
         if (c != null) c.release();
     }
 

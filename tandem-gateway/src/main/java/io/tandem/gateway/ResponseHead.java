@@ -10,7 +10,7 @@ import java.nio.charset.StandardCharsets;
  * gateway's allocation per request). It takes only what it fully understands: a final status (not 1xx),
  * plain header lines, a framing it can follow (one Content-Length, {@code Transfer-Encoding: chunked}, or
  * none needed), a Connection header naming nothing but keep-alive/close. Anything else makes
- * {@link #parse} answer false, and the caller hands the untouched bytes to Netty's decoder instead.
+ * {@link #parse} answer {@link #REFUSED}, and the caller hands the untouched bytes to Netty's decoder instead.
  *
  * <p>Measured-hot: once per response; reused per connection, nothing allocated but the output buffer.
  */
@@ -32,17 +32,25 @@ final class ResponseHead {
     // line kinds
     private static final int COPY = 0, DROP = 1, VIA = 2;
 
+    /** {@link #parse}: the head goes on past the bytes given. */
+    static final int INCOMPLETE = 0;
+    /** {@link #parse}: not a head this path takes; Netty's decoder gets the bytes. */
+    static final int REFUSED = -1;
+    /** A head longer than this is refused here (Netty's decoder then refuses it by its own limit, 64 KiB). */
+    static final int MAX_HEAD = 64 * 1024;
+
     /** Per header line: start, end (before CR LF), kind, as indexes into {@link #head}; reused. */
     private final int[] lines = new int[MAX_LINES * 3];
     private int lineCount;
     /**
-     * The head's bytes, copied once (a memcpy) from the buffer: reading a direct buffer a byte at a time checks
-     * bounds and reference count on every byte, which made parsing cost more than Netty's decoder. Grows as needed.
+     * The head's bytes, copied (a memcpy) from the buffer: reading a direct buffer a byte at a time checks bounds and
+     * reference count on every byte. Grows, up to {@link #MAX_HEAD}, when a head is longer.
      */
     private byte[] head = new byte[1024];
+    /** The rewritten head, built here and copied into a direct buffer at once. */
+    private byte[] out = new byte[1024];
     private int headLen;
     private int statusLineEnd;
-    private int headEnd;
     private int status;
     private boolean http10;
     private boolean upstreamKeepAlive;
@@ -68,62 +76,69 @@ final class ResponseHead {
         return length;
     }
 
-    /** Index just past the head's blank line in the buffer given to {@link #parse}. */
-    int headEnd() {
-        return headEnd;
-    }
-
     /**
-     * Index just past the blank line ending the head that starts at {@code from}, or -1 while incomplete.
-     * Lines end in LF, CR LF accepted. Scans from {@code scanFrom} (where the previous call stopped, minus 3).
-     */
-    static int findHeadEnd(ByteBuf b, int from, int scanFrom) {
-        int end = b.writerIndex();
-        int i = Math.max(from, scanFrom);
-        while (i < end) {
-            int lf = b.indexOf(i, end, (byte) '\n');
-            if (lf < 0) return -1;
-            // the blank line: LF right after the previous LF, or after the previous LF and a CR
-            if (lf > from && (b.getByte(lf - 1) == '\n' || (lf - 1 > from && b.getByte(lf - 1) == '\r' && b.getByte(lf - 2) == '\n'))) {
-                return lf + 1;
-            }
-            i = lf + 1;
-        }
-        return -1;
-    }
-
-    /**
-     * Reads the head in {@code b} from its reader index to {@code end} (from {@link #findHeadEnd}). False if this
-     * response is not one the byte-level path takes; nothing is consumed either way.
+     * Reads the response head at the start of {@code in}'s readable bytes, in one pass that checks each byte once.
+     * Returns the head's length (through its blank line) when this path takes it, {@link #INCOMPLETE} when more bytes
+     * are needed, or {@link #REFUSED}. Lines end in LF, CR LF accepted. Nothing is consumed.
      *
-     * @param head whether the request was HEAD (no body, whatever the headers say)
+     * @param headRequest whether the request was HEAD (no body, whatever the headers say)
      */
-    boolean parse(ByteBuf in, int end, boolean headRequest) {
-        headEnd = end;
-        headLen = end - in.readerIndex();
-        if (head.length < headLen) head = new byte[Math.max(headLen, head.length * 2)];
-        in.getBytes(in.readerIndex(), head, 0, headLen);
-        byte[] b = head;
-        int lf = indexOf(b, 0, headLen, (byte) '\n');
-        statusLineEnd = lineEnd(b, 0, lf);
-        if (!statusLine(b, 0, statusLineEnd)) return false;
-        if (status < 200) return false; // 1xx: interim answers and 101 are Netty's path
+    int parse(ByteBuf in, boolean headRequest) {
+        int readable = in.readableBytes();
+        int copied = Math.min(readable, head.length);
+        in.getBytes(in.readerIndex(), head, 0, copied);
+        int r = parse(head, copied, headRequest);
+        while (r == INCOMPLETE && copied < readable && head.length < MAX_HEAD) { // a long head: a bigger copy, read again
+            head = new byte[Math.min(MAX_HEAD, head.length * 4)];
+            copied = Math.min(readable, head.length);
+            in.getBytes(in.readerIndex(), head, 0, copied);
+            r = parse(head, copied, headRequest);
+        }
+        if (r == INCOMPLETE && copied >= MAX_HEAD) return REFUSED;
+        return r;
+    }
+
+    private int parse(byte[] b, int n, boolean headRequest) {
+        // status line: HTTP/1.x SP 3DIGIT [SP reason] (CR) LF
+        int lf = lineFeed(b, 0, n);
+        if (lf < 0) return lf == -1 ? INCOMPLETE : REFUSED;
+        statusLineEnd = lf > 0 && b[lf - 1] == '\r' ? lf - 1 : lf;
+        if (!statusLine(b, statusLineEnd)) return REFUSED;
+        if (status < 200) return REFUSED; // 1xx: interim answers and 101 are Netty's path
         boolean close = false, keepAliveToken = false, chunked = false, te = false;
         long contentLength = -1;
         lineCount = 0;
         lastVia = -1;
         int pos = lf + 1;
         while (true) {
-            int next = indexOf(b, pos, headLen, (byte) '\n');
-            int le = lineEnd(b, pos, next);
-            if (le == pos) break; // the blank line
-            if (lineCount == MAX_LINES) return false;
+            if (pos >= n) return INCOMPLETE;
             byte first = b[pos];
-            if (first == ' ' || first == '\t') return false; // obsolete line folding
-            int colon = indexOf(b, pos, le, (byte) ':');
-            if (colon <= pos || !token(b, pos, colon) || !visible(b, colon + 1, le)) return false;
+            if (first == '\n' || first == '\r') { // the blank line
+                if (first == '\n') {
+                    headLen = pos + 1;
+                    break;
+                }
+                if (pos + 1 >= n) return INCOMPLETE;
+                if (b[pos + 1] != '\n') return REFUSED;
+                headLen = pos + 2;
+                break;
+            }
+            if (lineCount == MAX_LINES) return REFUSED;
+            // the name: token characters up to ':' (a line starting with SP or HTAB, obsolete folding, fails here)
+            int i = pos;
+            while (i < n) {
+                int c = b[i];
+                if (c == ':') break;
+                if (c < 0 || !TOKEN[c]) return REFUSED;
+                i++;
+            }
+            if (i >= n) return INCOMPLETE;
+            int colon = i;
+            if (colon == pos) return REFUSED;
+            int next = lineFeed(b, colon + 1, n);
+            if (next < 0) return next == -1 ? INCOMPLETE : REFUSED;
+            int le = b[next - 1] == '\r' ? next - 1 : next;
             int kind = COPY;
-            int vs = skipWs(b, colon + 1, le), ve = trimWs(b, vs, le);
             switch (colon - pos) {
                 case 2 -> kind = is(b, pos, "te") ? DROP : COPY;
                 case 3 -> kind = is(b, pos, "via") ? VIA : COPY;
@@ -131,24 +146,27 @@ final class ResponseHead {
                 case 10 -> {
                     if (is(b, pos, "connection")) {
                         kind = DROP;
+                        int vs = skipWs(b, colon + 1, le), ve = trimWs(b, vs, le);
                         if (eq(b, vs, ve, "close")) close = true;
                         else if (eq(b, vs, ve, "keep-alive")) keepAliveToken = true;
-                        else return false; // names other headers to drop, or a list: Netty's path
+                        else return REFUSED; // names other headers to drop, or a list: Netty's path
                     } else if (is(b, pos, "keep-alive")) {
                         kind = DROP;
                     }
                 }
                 case 14 -> {
                     if (is(b, pos, "content-length")) {
-                        if (contentLength >= 0) return false; // repeated: Netty's path decides
-                        contentLength = digits(b, vs, ve);
-                        if (contentLength < 0) return false;
+                        if (contentLength >= 0) return REFUSED; // repeated: Netty's path decides
+                        int vs = skipWs(b, colon + 1, le);
+                        contentLength = digits(b, vs, trimWs(b, vs, le));
+                        if (contentLength < 0) return REFUSED;
                     }
                 }
                 case 16 -> kind = is(b, pos, "proxy-connection") ? DROP : COPY;
                 case 17 -> {
                     if (is(b, pos, "transfer-encoding")) {
-                        if (te || !eq(b, vs, ve, "chunked")) return false;
+                        int vs = skipWs(b, colon + 1, le);
+                        if (te || !eq(b, vs, trimWs(b, vs, le), "chunked")) return REFUSED;
                         te = chunked = true;
                         kind = DROP; // re-added as exactly "chunked"
                     }
@@ -166,15 +184,32 @@ final class ResponseHead {
         if (headRequest || status == 204 || status == 304) {
             body = Body.NONE;
         } else if (chunked) {
-            if (contentLength >= 0) return false; // both: Netty's path (it drops Content-Length)
+            if (contentLength >= 0) return REFUSED; // both: Netty's path (it drops Content-Length)
             body = Body.CHUNKED;
         } else if (contentLength >= 0) {
             body = contentLength == 0 ? Body.NONE : Body.LENGTH;
             length = contentLength;
         } else {
-            return false; // ends when the connection does: Netty's path re-frames it for the client
+            return REFUSED; // ends when the connection does: Netty's path re-frames it for the client
         }
-        return true;
+        return headLen;
+    }
+
+    /**
+     * The LF ending the line whose text starts at {@code from}, checking on the way that the text holds only visible
+     * characters, SP, HTAB and obs-text (no control character, no DEL, no CR but right before the LF); -1 when the
+     * bytes end first, -2 on a character refused.
+     */
+    private static int lineFeed(byte[] b, int from, int n) {
+        for (int i = from; i < n; i++) {
+            int c = b[i] & 0xff;
+            if (c >= ' ' && c != 0x7f || c == '\t') continue;
+            if (c == '\n') return i;
+            if (c != '\r') return -2;
+            if (i + 1 >= n) return -1;
+            if (b[i + 1] != '\n') return -2;
+        }
+        return -1;
     }
 
     /**
@@ -183,77 +218,51 @@ final class ResponseHead {
      * and a sticky Set-Cookie when given.
      */
     ByteBuf rewrite(ByteBufAllocator alloc, boolean clientKeepAlive, String setCookie) {
-        int size = headLen + 64 + (setCookie == null ? 0 : setCookie.length() + 16);
-        ByteBuf out = alloc.directBuffer(size);
-        out.writeBytes(HTTP11);
-        out.writeBytes(head, 8, statusLineEnd - 8); // after "HTTP/1.x"
-        out.writeBytes(CRLF);
+        int max = headLen + 64 + (setCookie == null ? 0 : setCookie.length() + 16);
+        if (out.length < max) out = new byte[Math.max(max, out.length * 2)];
+        int w = put(HTTP11, 0, HTTP11.length, 0);
+        w = put(head, 8, statusLineEnd - 8, w); // after "HTTP/1.x"
+        w = put(CRLF, 0, 2, w);
         for (int i = 0; i < lineCount; i++) {
             int s = lines[i * 3], e = lines[i * 3 + 1], kind = lines[i * 3 + 2];
             if (kind == DROP) continue;
-            out.writeBytes(head, s, e - s);
-            out.writeBytes(kind == VIA && i == lastVia ? (http10 ? APPEND_10 : APPEND_11) : CRLF);
+            w = put(head, s, e - s, w);
+            byte[] end = kind == VIA && i == lastVia ? (http10 ? APPEND_10 : APPEND_11) : CRLF;
+            w = put(end, 0, end.length, w);
         }
-        if (body == Body.CHUNKED) out.writeBytes(TE_CHUNKED);
-        if (lastVia < 0) out.writeBytes(http10 ? VIA_10 : VIA_11);
-        if (!clientKeepAlive) out.writeBytes(CONNECTION_CLOSE);
+        if (body == Body.CHUNKED) w = put(TE_CHUNKED, 0, TE_CHUNKED.length, w);
+        if (lastVia < 0) w = put(http10 ? VIA_10 : VIA_11, 0, VIA_11.length, w);
+        if (!clientKeepAlive) w = put(CONNECTION_CLOSE, 0, CONNECTION_CLOSE.length, w);
         if (setCookie != null) {
-            out.writeBytes(SET_COOKIE);
-            out.writeCharSequence(setCookie, StandardCharsets.US_ASCII);
-            out.writeBytes(CRLF);
+            w = put(SET_COOKIE, 0, SET_COOKIE.length, w);
+            for (int i = 0; i < setCookie.length(); i++) out[w++] = (byte) setCookie.charAt(i); // ASCII (a cookie encoder's output)
+            w = put(CRLF, 0, 2, w);
         }
-        out.writeBytes(CRLF);
-        return out;
+        w = put(CRLF, 0, 2, w);
+        return alloc.directBuffer(w).writeBytes(out, 0, w);
     }
 
-    private boolean statusLine(byte[] b, int s, int e) {
-        // HTTP/1.x SP 3DIGIT [SP reason]
-        if (e - s < 12 || b[s + 8] != ' ' || (e - s > 12 && b[s + 12] != ' ')) return false;
+    private int put(byte[] src, int from, int len, int w) {
+        System.arraycopy(src, from, out, w, len);
+        return w + len;
+    }
+
+    private boolean statusLine(byte[] b, int e) {
+        if (e < 12 || b[8] != ' ' || (e > 12 && b[12] != ' ')) return false;
         for (int i = 0; i < 7; i++) {
-            if (b[s + i] != HTTP11[i]) return false;
+            if (b[i] != HTTP11[i]) return false;
         }
-        byte minor = b[s + 7];
+        byte minor = b[7];
         if (minor != '0' && minor != '1') return false;
         http10 = minor == '0';
         int code = 0;
-        for (int i = s + 9; i < s + 12; i++) {
+        for (int i = 9; i < 12; i++) {
             byte d = b[i];
             if (d < '0' || d > '9') return false;
             code = code * 10 + (d - '0');
         }
         if (code < 100) return false;
         status = code;
-        return visible(b, s + 12, e);
-    }
-
-    private static int indexOf(byte[] b, int from, int to, byte c) {
-        for (int i = from; i < to; i++) {
-            if (b[i] == c) return i;
-        }
-        return -1;
-    }
-
-    /** End of the line whose LF is at {@code lf} (before a CR), or {@code start} (an empty line) when there is none. */
-    private static int lineEnd(byte[] b, int start, int lf) {
-        if (lf < 0) return start;
-        return lf > start && b[lf - 1] == '\r' ? lf - 1 : lf;
-    }
-
-    /** Token characters only (a header name). What fails goes to Netty's path, which applies its own rules. */
-    private static boolean token(byte[] b, int s, int e) {
-        for (int i = s; i < e; i++) {
-            int c = b[i] & 0xff;
-            if (c >= 0x80 || !TOKEN[c]) return false;
-        }
-        return true;
-    }
-
-    /** A value or reason: visible characters, SP, HTAB, obs-text; no control character, no DEL. */
-    private static boolean visible(byte[] b, int s, int e) {
-        for (int i = s; i < e; i++) {
-            int c = b[i] & 0xff;
-            if ((c < ' ' && c != '\t') || c == 0x7f) return false;
-        }
         return true;
     }
 

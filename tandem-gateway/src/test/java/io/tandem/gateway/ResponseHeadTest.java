@@ -15,11 +15,8 @@ class ResponseHeadTest {
     }
 
     private static ResponseHead parsed(String head, boolean headRequest) {
-        ByteBuf b = bytes(head);
-        int end = ResponseHead.findHeadEnd(b, 0, 0);
-        assertThat(end).as("head end of %s", head).isEqualTo(head.length());
         ResponseHead h = new ResponseHead();
-        assertThat(h.parse(b, end, headRequest)).as("taken: %s", head).isTrue();
+        assertThat(h.parse(bytes(head + "BODY"), headRequest)).as("taken, with its length: %s", head).isEqualTo(head.length());
         return h;
     }
 
@@ -33,10 +30,9 @@ class ResponseHeadTest {
     }
 
     private static boolean taken(String head) {
-        ByteBuf b = bytes(head);
-        int end = ResponseHead.findHeadEnd(b, 0, 0);
-        assertThat(end).isPositive();
-        return new ResponseHead().parse(b, end, false);
+        int r = new ResponseHead().parse(bytes(head), false);
+        assertThat(r).as("complete: %s", head).isNotEqualTo(ResponseHead.INCOMPLETE);
+        return r > 0;
     }
 
     @Test
@@ -107,19 +103,28 @@ class ResponseHeadTest {
     }
 
     @Test
-    void theHeadEndIsFoundWhereverTheBytesAreSplit() {
-        String head = "HTTP/1.1 200 OK\r\nA: 1\r\nB: 2\r\n\r\nbody";
-        int headLen = head.indexOf("body");
+    void anIncompleteHeadAsksForMoreWhereverTheBytesEnd() {
+        String head = "HTTP/1.1 200 OK\r\nA: 1\r\nB: 2\r\nContent-Length: 4\r\n\r\n";
+        ResponseHead h = new ResponseHead();
         for (int cut = 0; cut < head.length(); cut++) {
-            ByteBuf b = Unpooled.buffer();
-            b.writeCharSequence(head.substring(0, cut), StandardCharsets.ISO_8859_1);
-            int first = ResponseHead.findHeadEnd(b, 0, 0);
-            assertThat(first).as("cut %d", cut).isEqualTo(cut >= headLen ? headLen : -1);
-            int resume = first < 0 ? Math.max(0, b.writerIndex() - 3) : 0; // where the caller resumes after an incomplete head
-            b.writeCharSequence(head.substring(cut), StandardCharsets.ISO_8859_1);
-            assertThat(ResponseHead.findHeadEnd(b, 0, resume)).as("cut %d", cut).isEqualTo(headLen);
+            assertThat(h.parse(bytes(head.substring(0, cut)), false)).as("cut %d", cut).isEqualTo(ResponseHead.INCOMPLETE);
         }
-        ByteBuf lfOnly = bytes("HTTP/1.1 200 OK\nA: 1\n\nx");
-        assertThat(ResponseHead.findHeadEnd(lfOnly, 0, 0)).isEqualTo(22);
+        assertThat(h.parse(bytes(head + "body"), false)).isEqualTo(head.length());
+        assertThat(h.parse(bytes("HTTP/1.1 200 OK\nContent-Length: 1\n\nx"), false)).as("LF-only lines").isEqualTo(35);
+    }
+
+    @Test
+    void aLongHeadIsReadWholeAndOneOverTheLimitIsLeftToNetty() {
+        String big = "HTTP/1.1 200 OK\r\nX-Big: " + "a".repeat(5000) + "\r\nContent-Length: 1\r\n\r\n";
+        assertThat(new ResponseHead().parse(bytes(big + "x"), false)).isEqualTo(big.length());
+        String huge = "HTTP/1.1 200 OK\r\n" + ("X-Big: " + "a".repeat(1000) + "\r\n").repeat(70);
+        assertThat(new ResponseHead().parse(bytes(huge), false)).isEqualTo(ResponseHead.REFUSED);
+    }
+
+    @Test
+    void aBareCrInAValueIsLeftToNetty() {
+        assertThat(taken("HTTP/1.1 200 OK\r\nX-A: a\rb\r\nContent-Length: 1\r\n\r\n")).isFalse();
+        assertThat(taken("HTTP/1.1 200 OK\r\nX-A: a\u007fb\r\nContent-Length: 1\r\n\r\n")).as("DEL").isFalse();
+        assertThat(taken("HTTP/1.1 200 OK\r\nX-A: caf\u00e9\tb\r\nContent-Length: 1\r\n\r\n")).as("obs-text and HTAB are fine").isTrue();
     }
 }
