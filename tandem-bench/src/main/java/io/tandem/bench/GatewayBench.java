@@ -329,20 +329,34 @@ final class GatewayBench implements Callable<Integer> {
                 %s""".formatted(apiPort, apiPort, httpPort, adminPort, backend1, backend2, tcp);
     }
 
-    /** Serves GET /v1/cluster on 127.0.1.1 and 127.0.2.1 (one port for both): a leader's answer with both sites healthy. */
+    private static final Pattern LONG_POLL = Pattern.compile("after=1&wait=(\\d{1,6})");
+
+    /**
+     * Serves GET /v1/cluster on 127.0.1.1 and 127.0.2.1 (one port for both): a leader's answer with both sites healthy,
+     * at state version 1. Like an agent, it holds a long-poll for that version ({@code after=1&wait=N}) for N ms, since
+     * the state never changes, so the gateway polls each site about once a second, as it does a real cluster.
+     */
     private int startFakeCluster(List<HttpServer> servers) throws IOException {
-        byte[] body = ("{\"cluster\":\"bench\",\"leader\":\"a\",\"source\":\"leader\",\"resources\":[],\"sites\":["
+        byte[] body = ("{\"cluster\":\"bench\",\"version\":1,\"leader\":\"a\",\"source\":\"leader\",\"resources\":[],\"sites\":["
                 + "{\"name\":\"a\",\"role\":\"standby\",\"health\":\"healthy\",\"fenced\":false},"
                 + "{\"name\":\"b\",\"role\":\"standby\",\"health\":\"healthy\",\"fenced\":false}]}").getBytes(StandardCharsets.UTF_8);
         int port = 0;
         for (String addr : List.of("127.0.1.1", "127.0.2.1")) {
             HttpServer s = HttpServer.create(new InetSocketAddress(InetAddress.getByName(addr), port), 16);
-            s.setExecutor(Executors.newSingleThreadExecutor(r -> {
+            s.setExecutor(Executors.newCachedThreadPool(r -> { // a held long-poll blocks its thread
                 Thread th = new Thread(r, "fake-cluster");
                 th.setDaemon(true);
                 return th;
             }));
             s.createContext("/v1/cluster", ex -> {
+                java.util.regex.Matcher held = LONG_POLL.matcher(String.valueOf(ex.getRequestURI().getQuery()));
+                if (held.find()) {
+                    try {
+                        Thread.sleep(Math.min(5000, Long.parseLong(held.group(1))));
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
                 ex.getResponseHeaders().set("Content-Type", "application/json");
                 ex.sendResponseHeaders(200, body.length);
                 ex.getResponseBody().write(body);
