@@ -90,6 +90,16 @@ final class HttpFrontend extends ChannelInboundHandlerAdapter {
     private int status;
     private boolean keepAlive, http10, expectContinue, continueSent, requestDone, requestWritten, bodyForwarded;
     private boolean responseStarted, interim, upstreamReusable, closing, flushUpstream;
+    /** The request goes to the upstream as bytes ({@link RequestHead}), its headers unchanged; else as Netty's objects. */
+    private boolean rawRequest;
+    /** Where raw request bytes enter the upstream connection: past its request encoder. */
+    private ChannelHandlerContext upOut;
+    private static final io.netty.util.concurrent.FastThreadLocal<RequestHead> REQUEST_HEADS = new io.netty.util.concurrent.FastThreadLocal<>() {
+        @Override
+        protected RequestHead initialValue() {
+            return new RequestHead(); // one per event loop: a head is written in one go
+        }
+    };
 
     /** Whether this connection came in over TLS (X-Forwarded-Proto: https). */
     private final boolean https;
@@ -308,7 +318,8 @@ final class HttpFrontend extends ChannelInboundHandlerAdapter {
         upgrade = req.headers().containsValue(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE, true)
                 ? req.headers().get(HttpHeaderNames.UPGRADE) : null;
         tunnelling = false;
-        ProxyHeaders.toUpstream(req, clientIp(), https, https ? clientCertSubject() : null);
+        rawRequest = RequestHead.takes(req, upgrade != null, expectContinue);
+        if (!rawRequest) ProxyHeaders.toUpstream(req, clientIp(), https, https ? clientCertSubject() : null);
         if (upgrade != null) {
             // hop-by-hop, so dropped above; an upgrade is the one case where they must reach the upstream
             req.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE).set(HttpHeaderNames.UPGRADE, upgrade);
@@ -371,13 +382,20 @@ final class HttpFrontend extends ChannelInboundHandlerAdapter {
         }
         if (c.content().isReadable()) bodyForwarded = true;
         if (!(c instanceof LastHttpContent)) arm(Timer.BODY, cx.idleTimeoutNanos()); // a client stalling mid-body is cut
+        // a raw request's body is framed by Content-Length: its bytes pass as they are (the content owns its buffer)
+        Object out = rawRequest ? c.content() : c;
         if (c instanceof LastHttpContent) {
             requestDone = true; // a next request read meanwhile waits in 'pipelined' for this response
-            upChannel.writeAndFlush(c, upChannel.voidPromise()); // a failed write closes the upstream (exceptionCaught)
+            if (rawRequest) {
+                upOut.writeAndFlush(out, upChannel.voidPromise());
+            } else {
+                upChannel.writeAndFlush(out, upChannel.voidPromise()); // a failed write closes the upstream (exceptionCaught)
+            }
             flushUpstream = false;
             if (!responseStarted) arm(Timer.UPSTREAM, cx.upstreamTimeoutNanos());
         } else {
-            upChannel.write(c, upChannel.voidPromise());
+            if (rawRequest) upOut.write(out, upChannel.voidPromise());
+            else upChannel.write(out, upChannel.voidPromise());
             flushUpstream = true;
             if (!upChannel.isWritable()) ctx.channel().config().setAutoRead(false);
         }
@@ -451,15 +469,21 @@ final class HttpFrontend extends ChannelInboundHandlerAdapter {
     private void attach(Channel ch) {
         upChannel = ch;
         // the byte-level response path serves HTTP/1.1 clients; HTTP/1.0 (re-framing) and upgrades take Netty's objects
-        ch.pipeline().get(UpstreamHandler.class).bind(this, !http10 && upgrade == null, encoder.head);
+        UpstreamHandler uh = ch.pipeline().get(UpstreamHandler.class);
+        uh.bind(this, !http10 && upgrade == null, encoder.head);
         if (expectContinue && !continueSent) {
             continueSent = true;
             ctx.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE, Unpooled.EMPTY_BUFFER));
         }
         requestWritten = true;
-        ch.write(request, ch.voidPromise()); // no promise per write on the hot path: a failure closes the upstream
+        if (rawRequest) {
+            upOut = uh.requestOut();
+            upOut.write(REQUEST_HEADS.get().encode(ch.alloc(), request, clientIp(), https, https ? clientCertSubject() : null), ch.voidPromise());
+        } else {
+            ch.write(request, ch.voidPromise()); // no promise per write on the hot path: a failure closes the upstream
+        }
         if (requestDone) {
-            ch.write(LastHttpContent.EMPTY_LAST_CONTENT, ch.voidPromise()); // a retry of a request without body
+            if (!rawRequest) ch.write(LastHttpContent.EMPTY_LAST_CONTENT, ch.voidPromise()); // a retry of a request without body
             arm(Timer.UPSTREAM, cx.upstreamTimeoutNanos());
         }
         ch.flush();

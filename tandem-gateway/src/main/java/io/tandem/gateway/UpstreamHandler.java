@@ -28,6 +28,18 @@ final class UpstreamHandler extends ChannelInboundHandlerAdapter {
         this.raw = raw;
     }
 
+    private ChannelHandlerContext requestOut;
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        requestOut = ctx.pipeline().context(io.netty.handler.codec.http.HttpRequestEncoder.class);
+    }
+
+    /** Where a request already written as bytes enters this connection: past its request encoder. */
+    ChannelHandlerContext requestOut() {
+        return requestOut;
+    }
+
     /** Binds the connection to {@code f}'s request; its response takes the byte-level path if {@code rawPath}. */
     void bind(HttpFrontend f, boolean rawPath, boolean headRequest) {
         this.front = f;

@@ -16,13 +16,15 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * Responses through the gateway's byte-level path from an upstream that writes exact bytes: heads and bodies
- * arriving a byte at a time, bytes after a response, a malformed chunked body, and heads the path leaves to
- * Netty's decoder, each as a client sees it on the wire.
+ * Requests and responses through the gateway's byte-level paths, against an upstream that reads and writes exact
+ * bytes: the request head as the upstream receives it, heads and bodies arriving a byte at a time, bytes after a
+ * response, a malformed chunked body, and heads the path leaves to Netty's decoder, each as seen on the wire.
  */
 class RawResponsePathTest {
     private ServerSocket upstream;
     private final AtomicInteger connections = new AtomicInteger();
+    /** The last request head and body the upstream read. */
+    private final java.util.concurrent.atomic.AtomicReference<String> lastRequest = new java.util.concurrent.atomic.AtomicReference<>();
     private Gateway gateway;
     private int httpPort;
 
@@ -65,6 +67,9 @@ class RawResponsePathTest {
             while (true) {
                 String head = readHead(in);
                 if (head == null) return;
+                java.util.regex.Matcher cl = java.util.regex.Pattern.compile("(?im)^content-length: *(\\d+)").matcher(head);
+                byte[] body = cl.find() ? in.readNBytes(Integer.parseInt(cl.group(1))) : new byte[0];
+                lastRequest.set(head + new String(body, StandardCharsets.ISO_8859_1));
                 String path = head.substring(head.indexOf(' ') + 1, head.indexOf(' ', head.indexOf(' ') + 1));
                 switch (path) {
                     case "/plain" -> out.write(ascii("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: keep-alive\r\n\r\nplain"));
@@ -155,5 +160,29 @@ class RawResponsePathTest {
     @Test
     void theUpstreamsViaIsExtended() throws Exception {
         assertThat(once("/via")).isEqualTo("HTTP/1.1 200 OK\r\nVia: 1.1 cdn, 1.1 tandem\r\nContent-Length: 1\r\nconnection: close\r\n\r\nv");
+    }
+
+    @Test
+    void theUpstreamGetsTheRequestHeadWithHopByHopHeadersDroppedAndForwardingHeadersSetWhateverTheClientClaims() throws Exception {
+        RawHttp.exchange(httpPort, "GET /plain?a=b HTTP/1.1\r\nHost: shop.example\r\nConnection: close\r\nKeep-Alive: 5\r\n"
+                + "X-Forwarded-For: 10.0.0.9\r\nX_Forwarded_Proto: https\r\nX-Forwarded-Host: evil\r\nX_Client_Cert_Subject: CN=admin\r\n"
+                + "Via: 1.0 corp\r\nTE: trailers\r\nX-Custom: kept\r\n\r\n");
+        assertThat(lastRequest.get()).isEqualTo("GET /plain?a=b HTTP/1.1\r\nHost: shop.example\r\nX-Custom: kept\r\n"
+                + "x-forwarded-for: 10.0.0.9, 127.0.0.1\r\nx-forwarded-proto: http\r\nx-forwarded-host: shop.example\r\n"
+                + "via: 1.0 corp, 1.1 tandem\r\n\r\n");
+    }
+
+    @Test
+    void aContentLengthBodyPassesAsItCameAndAnHttp10ClientIsSentOnAsHttp11() throws Exception {
+        String r = RawHttp.exchange(httpPort, "POST /plain HTTP/1.0\r\nHost: x\r\nContent-Length: 11\r\n\r\nhello world");
+        assertThat(r).startsWith("HTTP/1.0 200 OK\r\n").endsWith("plain");
+        assertThat(lastRequest.get()).isEqualTo("POST /plain HTTP/1.1\r\nHost: x\r\nContent-Length: 11\r\n"
+                + "x-forwarded-for: 127.0.0.1\r\nx-forwarded-proto: http\r\nx-forwarded-host: x\r\nvia: 1.0 tandem\r\n\r\nhello world");
+    }
+
+    @Test
+    void aConnectionHeaderNamingAnotherHeaderStillDropsIt() throws Exception {
+        RawHttp.exchange(httpPort, "GET /plain HTTP/1.1\r\nHost: x\r\nConnection: close, X-Secret\r\nX-Secret: s\r\nX-Other: o\r\n\r\n");
+        assertThat(lastRequest.get().toLowerCase()).doesNotContain("x-secret").contains("x-other: o").doesNotContain("connection:");
     }
 }
