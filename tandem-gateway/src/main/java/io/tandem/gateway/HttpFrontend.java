@@ -8,7 +8,6 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.handler.codec.DecoderResult;
-import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
@@ -24,13 +23,10 @@ import io.netty.handler.codec.http.HttpStatusClass;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
-import io.netty.handler.codec.http.TooLongHttpHeaderException;
-import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -42,14 +38,14 @@ import org.slf4j.LoggerFactory;
  * connection: the FlowControlHandler before it keeps pipelined requests until this one is answered.
  *
  * <p>Hot path (runs per request and per body chunk): one class with plain fields, no state object
- * allocated per request. At the ~500-line limit; split the error answers out before it grows.
+ * allocated per request, measured-hot and so over the ~500-line guide. Kept elsewhere: the error answers and
+ * cookies ({@link HttpAnswers}), the upstream pipeline ({@link UpstreamHandler#initializer}), the byte-level
+ * heads ({@link RequestHead}, {@link ResponseHead}, {@link RawResponse}).
  */
 final class HttpFrontend extends ChannelInboundHandlerAdapter {
     private static final Logger access = LoggerFactory.getLogger("tandem.gateway.access");
     private static final Logger log = LoggerFactory.getLogger(HttpFrontend.class);
-    private static final int MAX_CHUNK = 64 * 1024;
-    private static final io.netty.handler.codec.http.HttpHeadersFactory UPSTREAM_HEADERS =
-            io.netty.handler.codec.http.DefaultHttpHeadersFactory.headersFactory().withNameValidation(false);
+    static final int MAX_CHUNK = 64 * 1024;
 
     private enum Timer { IDLE, HEADER, BODY, UPSTREAM }
 
@@ -134,33 +130,6 @@ final class HttpFrontend extends ChannelInboundHandlerAdapter {
                 }
                 ch.pipeline().addLast(front.new ByteWatch(), new HttpCodecs.RequestDecoder(limits), front.encoder,
                         new io.netty.handler.flow.FlowControlHandler(), front);
-            }
-        };
-    }
-
-    /** Upstream connections: client codec, idle close while pooled, and the relay back to the frontend. */
-    static ChannelInitializer<Channel> upstreamInitializer(Upstream u, ProxyContext cx) {
-        UpstreamHandler.Failures failures = (up, cause) -> {
-            cx.metrics().upstreamError(up.service, "tls");
-            up.eject(cx.ejectNanos()); // like a refused connection: the other instances serve meanwhile
-            if (up.shouldLogTlsFailure()) {
-                log.warn("event=upstream_tls_failed upstream={} name={} error=\"{}\" msg=\"nothing was sent to it; check upstream_tls (ca_file, "
-                        + "server_name) of service '{}' against the instance's certificate\"", up.label(), up.tlsName, cause.getMessage(), up.service);
-            }
-        };
-        long idleMillis = Math.max(1, cx.idleTimeoutNanos() / 1_000_000);
-        return new ChannelInitializer<>() {
-            @Override
-            protected void initChannel(Channel ch) {
-                // an upstream's header names are not re-checked as tokens (the decoder still splits lines and values are
-                // still checked): a measurable share of the gateway's CPU per response, for input from a configured server
-                HttpDecoderConfig dc = new HttpDecoderConfig().setMaxHeaderSize(64 * 1024).setMaxChunkSize(MAX_CHUNK)
-                        .setHeadersFactory(UPSTREAM_HEADERS);
-                if (u.tls != null) ch.pipeline().addLast(u.newTlsHandler(ch.alloc())); // holds the request until the handshake ends
-                HttpCodecs.ResponseDecoder decoder = new HttpCodecs.ResponseDecoder(dc);
-                RawResponse raw = new RawResponse(decoder);
-                ch.pipeline().addLast(new HttpRequestEncoder(), new IdleStateHandler(idleMillis, 0, 0, TimeUnit.MILLISECONDS), raw, decoder,
-                        new UpstreamHandler(u, failures, raw));
             }
         };
     }
@@ -293,7 +262,7 @@ final class HttpFrontend extends ChannelInboundHandlerAdapter {
         responseStarted = interim = upstreamReusable = flushUpstream = false;
         DecoderResult dr = req.decoderResult();
         if (dr.isFailure()) {
-            reject(statusFor(dr.cause()), message(dr.cause()), false);
+            reject(HttpAnswers.statusFor(dr.cause()), HttpAnswers.message(dr.cause()), false);
             return false;
         }
         java.util.List<String> te = req.headers().contains(HttpHeaderNames.TRANSFER_ENCODING)
@@ -374,7 +343,7 @@ final class HttpFrontend extends ChannelInboundHandlerAdapter {
             return;
         }
         if (c.decoderResult().isFailure()) {
-            String why = message(c.decoderResult().cause());
+            String why = HttpAnswers.message(c.decoderResult().cause());
             c.release();
             closeUpstream(); // the upstream sees a truncated body, never a complete request
             reject(HttpResponseStatus.BAD_REQUEST, why, false);
@@ -410,29 +379,11 @@ final class HttpFrontend extends ChannelInboundHandlerAdapter {
         ctx.fireChannelReadComplete();
     }
 
-    /** The value of the named cookie in the request's Cookie headers, or null. */
-    private static String cookieValue(HttpRequest req, String name) {
-        for (String h : req.headers().getAll(HttpHeaderNames.COOKIE)) {
-            for (io.netty.handler.codec.http.cookie.Cookie c : io.netty.handler.codec.http.cookie.ServerCookieDecoder.LAX.decode(h)) {
-                if (c.name().equals(name)) return c.value();
-            }
-        }
-        return null;
-    }
-
-    private static io.netty.handler.codec.http.cookie.Cookie stickyCookie(String name, String value) {
-        io.netty.handler.codec.http.cookie.DefaultCookie c = new io.netty.handler.codec.http.cookie.DefaultCookie(name, value);
-        c.setPath("/");
-        c.setHttpOnly(true);
-        c.setSameSite(io.netty.handler.codec.http.cookie.CookieHeaderNames.SameSite.Lax);
-        return c;
-    }
-
     /** Sends the request to an instance of its route's service; runs again (once) to retry elsewhere. */
     private void dispatch() {
         RoutingTable.Target target = cx.router().table().target(route.config().service());
         String cookie = target.service().stickyCookie();
-        String wanted = !cookie.isEmpty() && attempts == 0 ? cookieValue(request, cookie) : null;
+        String wanted = !cookie.isEmpty() && attempts == 0 ? HttpAnswers.cookieValue(request, cookie) : null;
         Upstream stuck = RoutingTable.sticky(target, wanted);
         Upstream u = stuck != null ? stuck : RoutingTable.pick(target, upstream);
         if (u == null) {
@@ -442,7 +393,7 @@ final class HttpFrontend extends ChannelInboundHandlerAdapter {
         upstream = u;
         ejectAfter5xx = target.service().ejectAfter5xx();
         stickyCookie = cookie.isEmpty() || u.stickyId.equals(wanted) ? null
-                : io.netty.handler.codec.http.cookie.ServerCookieEncoder.STRICT.encode(stickyCookie(cookie, u.stickyId));
+                : HttpAnswers.stickyCookie(cookie, u.stickyId);
         attempts++;
         // A retry never takes a pooled connection: the failure may have been a stale keep-alive.
         Channel idle = attempts == 1 && upgrade == null ? u.pollIdle(ctx.channel().eventLoop()) : null;
@@ -451,7 +402,7 @@ final class HttpFrontend extends ChannelInboundHandlerAdapter {
             return;
         }
         long gen = generation;
-        ChannelFuture f = cx.upstreams().clone(ctx.channel().eventLoop()).handler(upstreamInitializer(u, cx)).connect(u.address);
+        ChannelFuture f = cx.upstreams().clone(ctx.channel().eventLoop()).handler(UpstreamHandler.initializer(u, cx)).connect(u.address);
         f.addListener((ChannelFutureListener) fut -> {
             if (gen != generation || closing) {
                 fut.channel().close();
@@ -494,18 +445,13 @@ final class HttpFrontend extends ChannelInboundHandlerAdapter {
     private void upstreamFailed() {
         upChannel = null;
         ctx.channel().config().setAutoRead(false); // body chunks wait in the flow control handler until the next upstream
-        boolean safe = !requestWritten || (idempotent(request.method()) && !bodyForwarded);
+        boolean safe = !requestWritten || (HttpAnswers.idempotent(request.method()) && !bodyForwarded);
         if (attempts < 2 && safe) {
             requestWritten = false;
             dispatch();
         } else {
             reject(HttpResponseStatus.BAD_GATEWAY, "the upstream " + upstream.label() + " failed before answering", !requestWritten);
         }
-    }
-
-    private static boolean idempotent(HttpMethod m) {
-        return m.equals(HttpMethod.GET) || m.equals(HttpMethod.HEAD) || m.equals(HttpMethod.OPTIONS)
-                || m.equals(HttpMethod.PUT) || m.equals(HttpMethod.DELETE) || m.equals(HttpMethod.TRACE);
     }
 
     /** The upstream's TLS handshake failed: nothing reached it, so the request may go elsewhere whatever its method. */
@@ -746,12 +692,7 @@ final class HttpFrontend extends ChannelInboundHandlerAdapter {
         }
         status = st.code();
         record();
-        FullHttpResponse resp = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, st,
-                Unpooled.copiedBuffer(st.code() + " " + st.reasonPhrase() + ": " + why + "\n", StandardCharsets.UTF_8));
-        resp.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/plain; charset=utf-8")
-                .setInt(HttpHeaderNames.CONTENT_LENGTH, resp.content().readableBytes())
-                .set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE).set(HttpHeaderNames.VIA, ProxyHeaders.VIA);
-        if (retryLater) resp.headers().set(HttpHeaderNames.RETRY_AFTER, "1");
+        FullHttpResponse resp = HttpAnswers.error(st, why, retryLater);
         encoder.head = false;
         endRequest();
         ctx.channel().config().setAutoRead(false);
@@ -778,18 +719,6 @@ final class HttpFrontend extends ChannelInboundHandlerAdapter {
                     q == null ? "-" : q.headers().get(HttpHeaderNames.HOST, "-"), route == null ? "-" : route.config().label(),
                     upstream == null ? "-" : upstream.label(), status, String.format("%.3f", nanos / 1e6), attempts);
         }
-    }
-
-    private static HttpResponseStatus statusFor(Throwable cause) {
-        if (cause instanceof TooLongHttpLineException) return HttpResponseStatus.REQUEST_URI_TOO_LONG;
-        if (cause instanceof TooLongHttpHeaderException) return HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE;
-        if (cause instanceof TooLongFrameException) return HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE;
-        return HttpResponseStatus.BAD_REQUEST;
-    }
-
-    private static String message(Throwable cause) {
-        return cause instanceof HttpCodecs.AmbiguousLengthException ? "both Content-Length and Transfer-Encoding (refused: request smuggling)"
-                : "malformed request: " + cause.getMessage();
     }
 
     @Override

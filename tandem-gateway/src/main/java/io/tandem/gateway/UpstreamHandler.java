@@ -1,11 +1,21 @@
 package io.tandem.gateway;
 
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
 import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.codec.http.HttpHeadersFactory;
+import io.netty.handler.codec.http.HttpRequestEncoder;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.ReferenceCountUtil;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The end of an upstream connection: relays what the upstream sends to the client connection it is bound
@@ -16,6 +26,9 @@ final class UpstreamHandler extends ChannelInboundHandlerAdapter {
     interface Failures {
         void tlsFailed(Upstream u, Throwable cause);
     }
+
+    private static final Logger log = LoggerFactory.getLogger(UpstreamHandler.class);
+    private static final HttpHeadersFactory UPSTREAM_HEADERS = DefaultHttpHeadersFactory.headersFactory().withNameValidation(false);
 
     private final Upstream upstream;
     private final Failures failures;
@@ -28,11 +41,38 @@ final class UpstreamHandler extends ChannelInboundHandlerAdapter {
         this.raw = raw;
     }
 
+    /** Upstream connections: client codec, idle close while pooled, and the relay back to the frontend. */
+    static ChannelInitializer<Channel> initializer(Upstream u, ProxyContext cx) {
+        UpstreamHandler.Failures failures = (up, cause) -> {
+            cx.metrics().upstreamError(up.service, "tls");
+            up.eject(cx.ejectNanos()); // like a refused connection: the other instances serve meanwhile
+            if (up.shouldLogTlsFailure()) {
+                log.warn("event=upstream_tls_failed upstream={} name={} error=\"{}\" msg=\"nothing was sent to it; check upstream_tls (ca_file, "
+                        + "server_name) of service '{}' against the instance's certificate\"", up.label(), up.tlsName, cause.getMessage(), up.service);
+            }
+        };
+        long idleMillis = Math.max(1, cx.idleTimeoutNanos() / 1_000_000);
+        return new ChannelInitializer<>() {
+            @Override
+            protected void initChannel(Channel ch) {
+                // an upstream's header names are not re-checked as tokens (the decoder still splits lines and values are
+                // still checked): a measurable share of the gateway's CPU per response, for input from a configured server
+                HttpDecoderConfig dc = new HttpDecoderConfig().setMaxHeaderSize(64 * 1024).setMaxChunkSize(HttpFrontend.MAX_CHUNK)
+                        .setHeadersFactory(UPSTREAM_HEADERS);
+                if (u.tls != null) ch.pipeline().addLast(u.newTlsHandler(ch.alloc())); // holds the request until the handshake ends
+                HttpCodecs.ResponseDecoder decoder = new HttpCodecs.ResponseDecoder(dc);
+                RawResponse raw = new RawResponse(decoder);
+                ch.pipeline().addLast(new HttpRequestEncoder(), new IdleStateHandler(idleMillis, 0, 0, TimeUnit.MILLISECONDS), raw, decoder,
+                        new UpstreamHandler(u, failures, raw));
+            }
+        };
+    }
+
     private ChannelHandlerContext requestOut;
 
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
-        requestOut = ctx.pipeline().context(io.netty.handler.codec.http.HttpRequestEncoder.class);
+        requestOut = ctx.pipeline().context(HttpRequestEncoder.class);
     }
 
     /** Where a request already written as bytes enters this connection: past its request encoder. */
