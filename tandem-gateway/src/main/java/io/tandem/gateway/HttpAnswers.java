@@ -62,6 +62,29 @@ final class HttpAnswers {
         return io.netty.handler.codec.http.cookie.ServerCookieEncoder.STRICT.encode(c);
     }
 
+    /**
+     * An RFC 4514 name (a certificate's subject) as a header value: every character outside printable ASCII, CR and LF
+     * among them, written as RFC 4514 escapes of its UTF-8 bytes ({@code \\0D}), so a name a CA signed can never add a
+     * header line or reach the upstream cut to its low byte.
+     */
+    static String headerSafe(String name) {
+        StringBuilder sb = null;
+        for (int i = 0; i < name.length(); i++) {
+            char c = name.charAt(i);
+            if (c >= 0x20 && c < 0x7f) {
+                if (sb != null) sb.append(c);
+                continue;
+            }
+            if (sb == null) sb = new StringBuilder(name.length() + 16).append(name, 0, i);
+            int cp = Character.codePointAt(name, i);
+            if (Character.charCount(cp) == 2) i++;
+            for (byte b : new String(Character.toChars(cp)).getBytes(StandardCharsets.UTF_8)) {
+                sb.append('\\').append(Character.forDigit((b >> 4) & 0xf, 16)).append(Character.forDigit(b & 0xf, 16));
+            }
+        }
+        return sb == null ? name : sb.toString();
+    }
+
     /** Methods whose request may be sent again after a connection failed before any response (RFC 9110 9.2.2). */
     static boolean idempotent(HttpMethod m) {
         return m.equals(HttpMethod.GET) || m.equals(HttpMethod.HEAD) || m.equals(HttpMethod.OPTIONS)

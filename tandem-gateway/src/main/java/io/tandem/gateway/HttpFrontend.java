@@ -319,7 +319,7 @@ final class HttpFrontend extends ChannelInboundHandlerAdapter {
             String subject = "";
             try {
                 if (ssl != null && ssl.engine().getSession().getPeerCertificates()[0] instanceof java.security.cert.X509Certificate x) {
-                    subject = x.getSubjectX500Principal().getName();
+                    subject = HttpAnswers.headerSafe(x.getSubjectX500Principal().getName());
                 }
             } catch (javax.net.ssl.SSLPeerUnverifiedException noClientCertificate) {
                 // none asked for

@@ -45,18 +45,24 @@ final class ProxyHeaders {
         h.set(X_FORWARDED_PROTO, https ? PROTO_HTTPS : PROTO_HTTP);
         if (host != null) {
             h.set(X_FORWARDED_HOST, host);
+        } else {
+            h.remove(X_FORWARDED_HOST); // the gateway's to say, never the client's
         }
         appendVia(h, req.protocolVersion());
         req.setProtocolVersion(HttpVersion.HTTP_1_1);
     }
 
-    /** A client's own X-Client-Cert-Subject, also spelt with '_' (which CGI-style upstreams read as the same name), is dropped. */
+    /**
+     * A client's own X-Client-Cert-Subject, also spelt with '_', and its X-Forwarded-* spelt with '_' (which CGI-style
+     * upstreams read as the same names as the gateway's) are dropped.
+     */
     private static void dropClaimedSubject(HttpHeaders h) {
         if (h.isEmpty()) return;
         List<String> claimed = null;
         for (java.util.Map.Entry<String, String> e : h) {
             String n = e.getKey();
-            if (n.length() == X_CLIENT_CERT_SUBJECT.length() && n.replace('_', '-').equalsIgnoreCase("x-client-cert-subject")) {
+            if (n.length() == X_CLIENT_CERT_SUBJECT.length() && n.replace('_', '-').equalsIgnoreCase("x-client-cert-subject")
+                    || n.indexOf('_') >= 0 && n.regionMatches(true, 0, "x_forwarded_", 0, 12)) {
                 if (claimed == null) claimed = new java.util.ArrayList<>();
                 claimed.add(n);
             }

@@ -57,12 +57,16 @@ final class RawResponse extends ChannelInboundHandlerAdapter {
 
     private void onHeadBytes(ChannelHandlerContext ctx, ByteBuf in) {
         ByteBuf b = in;
+        boolean lineEnded = false;
         if (cumulation != null) {
+            lineEnded = in.indexOf(in.readerIndex(), in.writerIndex(), (byte) '\n') >= 0;
             cumulation.writeBytes(in);
             in.release();
             b = cumulation;
         }
-        int len = head.parse(b, headRequest);
+        // a head is read again from its start when more bytes came: only once a line has ended since (an LF arrived)
+        int len = cumulation == null || lineEnded ? head.parse(b, headRequest) : ResponseHead.INCOMPLETE;
+        if (len == ResponseHead.INCOMPLETE && b.readableBytes() > ResponseHead.MAX_HEAD) len = ResponseHead.REFUSED;
         if (len == ResponseHead.INCOMPLETE) {
             if (cumulation == null) {
                 cumulation = ctx.alloc().buffer(Math.max(1024, in.readableBytes() * 2));
@@ -77,7 +81,14 @@ final class RawResponse extends ChannelInboundHandlerAdapter {
             return;
         }
         HttpFrontend f = front;
-        f.onRawHead(head);
+        try {
+            f.onRawHead(head);
+        } catch (RuntimeException e) {
+            b.release();
+            reset();
+            ctx.fireExceptionCaught(e); // the upstream connection closes; the frontend then closes the client's
+            return;
+        }
         b.skipBytes(len);
         switch (head.body()) {
             case NONE -> done(f, b, b.readerIndex());

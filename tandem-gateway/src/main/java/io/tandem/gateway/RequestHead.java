@@ -55,7 +55,7 @@ final class RequestHead {
         for (Iterator<Map.Entry<CharSequence, CharSequence>> it = h.iteratorCharSequence(); it.hasNext(); ) {
             Map.Entry<CharSequence, CharSequence> e = it.next();
             CharSequence name = e.getKey();
-            if (dropped(name, host != null)) continue;
+            if (dropped(name)) continue;
             put(name);
             put(": ");
             put(e.getValue());
@@ -83,10 +83,10 @@ final class RequestHead {
     }
 
     /**
-     * Hop-by-hop headers (RFC 9110 7.6.1), Expect, the ones this head sets itself, and a client's own
-     * X-Client-Cert-Subject, also spelt with '_'. X-Forwarded-Host is the client's own when the request has no Host.
+     * Hop-by-hop headers (RFC 9110 7.6.1), Expect, the ones this head sets itself (X-Forwarded-Host too when the
+     * request has no Host: it is the gateway's to say), and a client's own X-Client-Cert-Subject, each also spelt with '_'.
      */
-    private static boolean dropped(CharSequence n, boolean hasHost) {
+    private static boolean dropped(CharSequence n) {
         return switch (n.length()) {
             case 2 -> is(n, "te");
             case 3 -> is(n, "via");
@@ -94,7 +94,7 @@ final class RequestHead {
             case 7 -> is(n, "trailer") || is(n, "upgrade");
             case 10 -> is(n, "connection") || is(n, "keep-alive");
             case 15 -> is(n, "x-forwarded-for");
-            case 16 -> is(n, "proxy-connection") || (hasHost && is(n, "x-forwarded-host"));
+            case 16 -> is(n, "proxy-connection") || is(n, "x-forwarded-host");
             case 17 -> is(n, "x-forwarded-proto") || is(n, "transfer-encoding");
             case 21 -> is(n, "x-client-cert-subject");
             default -> false;
@@ -125,13 +125,19 @@ final class RequestHead {
         w += b.length;
     }
 
-    /** Characters as bytes (ISO-8859-1, as the decoder read them; as Netty's encoder writes them). */
+    /**
+     * Characters as bytes (ISO-8859-1, as the decoder read them); one beyond ISO-8859-1 as '?', as Netty's encoder
+     * writes it, never as its low byte (which could be a CR or LF).
+     */
     private void put(CharSequence s) {
         int n = s.length();
         ensure(n);
         byte[] o = out;
         int at = w;
-        for (int i = 0; i < n; i++) o[at + i] = (byte) s.charAt(i);
+        for (int i = 0; i < n; i++) {
+            char c = s.charAt(i);
+            o[at + i] = c <= 0xff ? (byte) c : (byte) '?';
+        }
         w = at + n;
     }
 

@@ -36,8 +36,11 @@ final class ResponseHead {
     static final int INCOMPLETE = 0;
     /** {@link #parse}: not a head this path takes; Netty's decoder gets the bytes. */
     static final int REFUSED = -1;
-    /** A head longer than this is refused here (Netty's decoder then refuses it by its own limit, 64 KiB). */
-    static final int MAX_HEAD = 64 * 1024;
+    /**
+     * A head longer than this is left to Netty's decoder (which reads incrementally, up to its own 64 KiB limit): this
+     * path reads a head again from its start when more bytes came, so it takes only heads that are short.
+     */
+    static final int MAX_HEAD = 16 * 1024;
 
     /** Per header line: start, end (before CR LF), kind, as indexes into {@link #head}; reused. */
     private final int[] lines = new int[MAX_LINES * 3];
@@ -54,6 +57,8 @@ final class ResponseHead {
     private int status;
     private boolean http10;
     private boolean upstreamKeepAlive;
+    /** The upstream said Transfer-Encoding: chunked (also on a HEAD, 204 or 304 answer, whose body is empty anyway). */
+    private boolean chunkedHeader;
     private Body body;
     private long length;
     private int lastVia;
@@ -181,6 +186,7 @@ final class ResponseHead {
             pos = next + 1;
         }
         upstreamKeepAlive = http10 ? keepAliveToken && !close : !close;
+        chunkedHeader = chunked;
         if (headRequest || status == 204 || status == 304) {
             body = Body.NONE;
         } else if (chunked) {
@@ -218,7 +224,8 @@ final class ResponseHead {
      * and a sticky Set-Cookie when given.
      */
     ByteBuf rewrite(ByteBufAllocator alloc, boolean clientKeepAlive, String setCookie) {
-        int max = headLen + 64 + (setCookie == null ? 0 : setCookie.length() + 16);
+        // each line may gain a CR (LF-only lines become CR LF), plus the lines added below
+        int max = headLen + lineCount + 2 + 128 + (setCookie == null ? 0 : setCookie.length() + 16);
         if (out.length < max) out = new byte[Math.max(max, out.length * 2)];
         int w = put(HTTP11, 0, HTTP11.length, 0);
         w = put(head, 8, statusLineEnd - 8, w); // after "HTTP/1.x"
@@ -230,7 +237,7 @@ final class ResponseHead {
             byte[] end = kind == VIA && i == lastVia ? (http10 ? APPEND_10 : APPEND_11) : CRLF;
             w = put(end, 0, end.length, w);
         }
-        if (body == Body.CHUNKED) w = put(TE_CHUNKED, 0, TE_CHUNKED.length, w);
+        if (chunkedHeader) w = put(TE_CHUNKED, 0, TE_CHUNKED.length, w);
         if (lastVia < 0) w = put(http10 ? VIA_10 : VIA_11, 0, VIA_11.length, w);
         if (!clientKeepAlive) w = put(CONNECTION_CLOSE, 0, CONNECTION_CLOSE.length, w);
         if (setCookie != null) {

@@ -33,7 +33,8 @@ class BodyFramerTest {
             assertThat(endOf(chunked(), CHUNKED + "GARBAGE", piece)).as("pieces of %d", piece).isEqualTo(CHUNKED.length());
         }
         assertThat(endOf(chunked(), "0\r\n\r\n", 100)).isEqualTo(5);
-        assertThat(endOf(chunked(), "3\nabc\n0\n\n", 100)).as("bare LF line ends").isEqualTo(9);
+        assertThat(endOf(chunked(), "0000000000000000005\r\nhello\r\n0\r\n\r\n", 3)).as("leading zeros").isEqualTo(33);
+        assertThat(endOf(chunked(), "5 \t;x=\"y z\"\r\nhello\r\n0\r\n\r\n", 4)).as("whitespace, then an extension").isEqualTo(25);
         assertThat(endOf(chunked(), CHUNKED.substring(0, CHUNKED.length() - 1), 7)).as("incomplete").isEqualTo(BodyFramer.MORE);
     }
 
@@ -57,5 +58,20 @@ class BodyFramerTest {
         assertThat(endOf(chunked(), "1000000000000000\r\n", 100)).as("too large").isEqualTo(BodyFramer.MALFORMED);
         assertThat(endOf(chunked(), "5\rX", 100)).as("CR without LF").isEqualTo(BodyFramer.MALFORMED);
         assertThat(endOf(chunked(), "-5\r\n", 100)).as("sign").isEqualTo(BodyFramer.MALFORMED);
+    }
+
+    /** What Netty's strict decoder refuses is refused here too: these bytes reach the client as they are. */
+    @Test
+    void whatAClientCouldFrameDifferentlyIsRefused() {
+        assertThat(endOf(chunked(), "3\nabc\r\n0\r\n\r\n", 100)).as("bare LF after the size").isEqualTo(BodyFramer.MALFORMED);
+        assertThat(endOf(chunked(), "3\r\nabc\n0\r\n\r\n", 100)).as("bare LF after the data").isEqualTo(BodyFramer.MALFORMED);
+        assertThat(endOf(chunked(), "3\r\nabc\r\n0\r\n\n", 100)).as("bare LF ending the trailer").isEqualTo(BodyFramer.MALFORMED);
+        assertThat(endOf(chunked(), "2;\nAB\r\n0\r\n\r\n", 100)).as("bare LF in an extension").isEqualTo(BodyFramer.MALFORMED);
+        assertThat(endOf(chunked(), "2;a\rb\r\nAB\r\n0\r\n\r\n", 100)).as("bare CR in an extension").isEqualTo(BodyFramer.MALFORMED);
+        assertThat(endOf(chunked(), "5 6\r\nhello\r\n0\r\n\r\n", 100)).as("two sizes").isEqualTo(BodyFramer.MALFORMED);
+        assertThat(endOf(chunked(), "0\r\nX-A: a\u0000b\r\n\r\n", 100)).as("control character in a trailer").isEqualTo(BodyFramer.MALFORMED);
+        assertThat(endOf(chunked(), "0\r\nX A: 1\r\n\r\n", 100)).as("not a token").isEqualTo(BodyFramer.MALFORMED);
+        assertThat(endOf(chunked(), "0\r\nContent-Length: 5\r\n\r\n", 100)).as("a re-framing trailer").isEqualTo(BodyFramer.MALFORMED);
+        assertThat(endOf(chunked(), "0\r\ntransfer-encoding: chunked\r\n\r\n", 100)).isEqualTo(BodyFramer.MALFORMED);
     }
 }

@@ -181,6 +181,17 @@ class RawResponsePathTest {
     }
 
     @Test
+    void aClientsForwardingHeadersNeverReachTheUpstreamOnEitherPath() throws Exception {
+        // no Host: no X-Forwarded-Host at all, never the client's
+        RawHttp.exchange(httpPort, "GET /plain HTTP/1.0\r\nX-Forwarded-Host: evil\r\n\r\n");
+        assertThat(lastRequest.get().toLowerCase()).doesNotContain("evil").doesNotContain("x-forwarded-host");
+        // Netty's path (a Connection header naming another header): '_' spellings dropped there too
+        RawHttp.exchange(httpPort, "GET /plain HTTP/1.1\r\nHost: x\r\nConnection: close, X-A\r\nX_Forwarded_Proto: https\r\n"
+                + "X_Forwarded_For: 6.6.6.6\r\n\r\n");
+        assertThat(lastRequest.get().toLowerCase()).doesNotContain("x_forwarded").doesNotContain("6.6.6.6").contains("x-forwarded-proto: http\r\n");
+    }
+
+    @Test
     void aConnectionHeaderNamingAnotherHeaderStillDropsIt() throws Exception {
         RawHttp.exchange(httpPort, "GET /plain HTTP/1.1\r\nHost: x\r\nConnection: close, X-Secret\r\nX-Secret: s\r\nX-Other: o\r\n\r\n");
         assertThat(lastRequest.get().toLowerCase()).doesNotContain("x-secret").contains("x-other: o").doesNotContain("connection:");

@@ -122,6 +122,30 @@ class ResponseHeadTest {
     }
 
     @Test
+    void aHeadAnswerKeepsSayingChunkedAndLfOnlyLinesGrowInTheRewrite() {
+        ResponseHead h = new ResponseHead();
+        String head = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+        assertThat(h.parse(bytes(head), true)).isEqualTo(head.length());
+        ByteBuf out = h.rewrite(ByteBufAllocator.DEFAULT, true, null);
+        assertThat(out.toString(StandardCharsets.ISO_8859_1)).isEqualTo("HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\nvia: 1.1 tandem\r\n\r\n");
+        out.release();
+        // 120 LF-only lines: each gains a CR in the rewrite (once overflowed the rewrite's array)
+        String lf = "HTTP/1.1 200 OK\nContent-Length: 1\n" + "a:b\n".repeat(120) + "X: " + "p".repeat(400) + "\n\n";
+        assertThat(h.parse(bytes(lf + "x"), false)).isEqualTo(lf.length());
+        out = h.rewrite(ByteBufAllocator.DEFAULT, false, "s=1");
+        assertThat(out.toString(StandardCharsets.ISO_8859_1)).startsWith("HTTP/1.1 200 OK\r\nContent-Length: 1\r\na:b\r\n")
+                .endsWith("via: 1.1 tandem\r\nconnection: close\r\nset-cookie: s=1\r\n\r\n");
+        out.release();
+    }
+
+    @Test
+    void aCertificateSubjectIsMadeSafeForAHeader() {
+        assertThat(HttpAnswers.headerSafe("CN=a,O=b")).isEqualTo("CN=a,O=b");
+        assertThat(HttpAnswers.headerSafe("CN=a\r\nX-Admin: true")).isEqualTo("CN=a\\0d\\0aX-Admin: true");
+        assertThat(HttpAnswers.headerSafe("CN=\u010d\u010a")).as("never cut to a low byte").isEqualTo("CN=\\c4\\8d\\c4\\8a");
+    }
+
+    @Test
     void aBareCrInAValueIsLeftToNetty() {
         assertThat(taken("HTTP/1.1 200 OK\r\nX-A: a\rb\r\nContent-Length: 1\r\n\r\n")).isFalse();
         assertThat(taken("HTTP/1.1 200 OK\r\nX-A: a\u007fb\r\nContent-Length: 1\r\n\r\n")).as("DEL").isFalse();
