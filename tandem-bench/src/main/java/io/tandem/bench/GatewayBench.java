@@ -67,8 +67,9 @@ final class GatewayBench implements Callable<Integer> {
     @Option(names = "--duration", paramLabel = "S", description = "seconds per figure (wrk -d; the scripts' default 20 when not given)")
     Integer duration;
 
-    @Option(names = "--warmup", paramLabel = "S", defaultValue = "10", description = "seconds of unmeasured load before each figure, "
-            + "the same for every system (the scripts' WARMUP; their default 3 s leaves a JVM still compiling) (default: ${DEFAULT-VALUE})")
+    @Option(names = "--warmup", paramLabel = "S", defaultValue = "30", description = "seconds of unmeasured load before each figure, "
+            + "the same for every system (the scripts' WARMUP; their default 3 s leaves a JVM still compiling, and after 10 s its "
+            + "compiler threads still took 1-1.4 % of the shared CPU, which showed in p99) (default: ${DEFAULT-VALUE})")
     int warmup;
 
     @Option(names = "--gateway-jvm", paramLabel = "FLAGS", description = "JVM flags of the gateway process (default: ${DEFAULT-VALUE})",
