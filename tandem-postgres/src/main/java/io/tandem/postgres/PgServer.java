@@ -300,11 +300,13 @@ public final class PgServer {
 
     /**
      * Promotes a running standby and returns once it accepts writes (polled every 5 ms on one
-     * session, which survives the promotion). It then waits for no standby until told.
+     * session, which survives the promotion). It keeps waiting for the standbys it was told to wait for as a standby
+     * (the new epoch's in-sync set, which must have every write from the first one on) until told otherwise.
      */
     public Duration promote() {
         long t0 = System.nanoTime();
-        repl = PgConfig.Replication.primary(SyncStandbys.none());
+        SyncStandbys keep = repl.syncStandbys();
+        repl = PgConfig.Replication.primary(keep);
         PgConfig.write(opts, repl, user);
         try (Connection c = connect(); Statement s = c.createStatement()) {
             run(List.of(bins.pgCtl().toString(), "promote", "-D", opts.dataDir().toString(), "-W", "-s"),
@@ -339,14 +341,42 @@ public final class PgServer {
      * reloads without restart; returns once a new session sees the new value.
      */
     public void setSyncStandbys(SyncStandbys sync) {
+        if (repl.syncStandbys().setting().isEmpty() && !sync.setting().isEmpty()) syncInForce = false;
         repl = repl.withSync(sync);
         PgConfig.write(opts, repl, user);
         if (isRunning()) {
             reload();
             awaitSetting("synchronous_standby_names", sync.setting());
+            if (!syncInForce && !sync.setting().isEmpty()) enforceSyncStandbys(); // a failure leaves it to the next call
         }
+        if (sync.setting().isEmpty() || !isRunning()) syncInForce = true; // a server started later reads it at start
         log.info("event=pg_sync_standbys site={} value=\"{}\"", opts.siteName(), sync.setting());
     }
+
+    /**
+     * A commit waits for standbys only once the checkpointer has read the reloaded setting and set the shared flag
+     * that synchronous standbys are defined; until then, though every new session already shows the new value,
+     * commits are acknowledged without waiting (a busy checkpointer, e.g. in an immediate checkpoint for a clone, reads
+     * it late). Before the caller reports that it waits for a standby (which lets the controller count that standby
+     * as having every acknowledged write), a CHECKPOINT (a restartpoint on a standby about to be promoted, so its
+     * first write as primary waits already) makes sure the checkpointer went through its loop since the reload. Only
+     * the change from none to some matters: with standbys already named the flag is set, and a walsender that has not
+     * reloaded yet only makes commits wait longer.
+     */
+    private void enforceSyncStandbys() {
+        long t0 = System.nanoTime();
+        try (Connection c = connect(); Statement s = c.createStatement()) {
+            s.execute("CHECKPOINT");
+        } catch (SQLException e) {
+            throw new PgException(opts.siteName() + ": could not make sure synchronous_standby_names is in force (CHECKPOINT failed: "
+                    + e.getMessage() + "); it is retried with the next change", e);
+        }
+        syncInForce = true;
+        log.info("event=pg_sync_standbys_enforced site={} ms={}", opts.siteName(), since(t0).toMillis());
+    }
+
+    /** False from a change of synchronous_standby_names from none to some until {@link #enforceSyncStandbys} succeeded. */
+    private boolean syncInForce = true;
 
     public SyncStandbys syncStandbys() {
         return repl.syncStandbys();

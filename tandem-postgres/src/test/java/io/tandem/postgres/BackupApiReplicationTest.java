@@ -108,6 +108,32 @@ class BackupApiReplicationTest {
         assertThat(PgTestSites.ids(kyiv, "t")).containsExactly(1L, 2L, 3L);
     }
 
+    /**
+     * A new primary's in-sync set must have every write from its first one on: the standbys it was told to wait for
+     * before its promotion are still waited for after it (the promotion once reset the setting to none, while the
+     * agent went on reporting it waited for them), and a commit right after the promotion already waits.
+     */
+    @Test
+    void aStandbyToldToWaitForASiteKeepsWaitingForItOncePromoted() throws Exception {
+        await().atMost(WAIT).until(() -> PgTestSites.idsOrEmpty(frankfurt, "t").equals(List.of(1L)));
+        frankfurt.setSyncStandbys(SyncStandbys.all(List.of("paris"))); // a site that is not there: a commit can only wait
+        frankfurt.promote();
+        try (Connection c = frankfurt.connect()) {
+            CompletableFuture<Void> commit = CompletableFuture.runAsync(() -> {
+                try (Statement s = c.createStatement()) {
+                    s.execute("INSERT INTO t VALUES (7)");
+                } catch (Exception e) {
+                    throw new RuntimeException(e);
+                }
+            });
+            Thread.sleep(1000);
+            assertThat(commit).as("the first commit as primary waits for paris").isNotDone();
+            frankfurt.setSyncStandbys(SyncStandbys.none());
+            commit.get(5, TimeUnit.SECONDS);
+        }
+        assertThat(PgTestSites.ids(frankfurt, "t")).containsExactly(1L, 7L);
+    }
+
     @Test
     void promotedStandbyAcceptsWritesAndTheDivergedOldPrimaryRejoinsByRecloning() throws Exception {
         await().atMost(WAIT).until(() -> PgTestSites.idsOrEmpty(frankfurt, "t").equals(List.of(1L)));
