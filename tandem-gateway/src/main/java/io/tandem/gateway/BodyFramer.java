@@ -98,7 +98,7 @@ final class BodyFramer {
                 case SIZE_EXT -> {
                     byte c = b.getByte(i++);
                     if (c == '\r') state = State.SIZE_LF;
-                    else if (!visible(c)) return MALFORMED;
+                    else if (!ResponseHead.visible(c & 0xff)) return MALFORMED;
                     if (++lineBytes > MAX_SIZE_LINE) return MALFORMED;
                 }
                 case SIZE_LF -> {
@@ -117,7 +117,7 @@ final class BodyFramer {
                     byte c = b.getByte(i++);
                     if (c == '\r') {
                         state = State.TRAILER_END_LF;
-                    } else if (token(c)) {
+                    } else if (ResponseHead.token(c)) {
                         state = State.TRAILER_NAME;
                         name[0] = (byte) (c | 0x20);
                         nameLen = 1;
@@ -136,7 +136,7 @@ final class BodyFramer {
                     if (c == ':') {
                         if (reframes()) return MALFORMED;
                         state = State.TRAILER_VALUE;
-                    } else if (token(c)) {
+                    } else if (ResponseHead.token(c)) {
                         if (nameLen < name.length) name[nameLen] = (byte) (c | 0x20);
                         nameLen++;
                     } else {
@@ -147,7 +147,7 @@ final class BodyFramer {
                 case TRAILER_VALUE -> {
                     byte c = b.getByte(i++);
                     if (c == '\r') state = State.TRAILER_LF;
-                    else if (!visible(c)) return MALFORMED;
+                    else if (!ResponseHead.visible(c & 0xff)) return MALFORMED;
                     if (++lineBytes > MAX_TRAILER_LINE) return MALFORMED;
                 }
                 case TRAILER_LF -> {
@@ -179,16 +179,6 @@ final class BodyFramer {
             if (name[k] != lower.charAt(k)) return false;
         }
         return true;
-    }
-
-    /** A field value or extension character: visible, SP, HTAB, obs-text; no control character, no DEL. */
-    private static boolean visible(byte c) {
-        int u = c & 0xff;
-        return u >= ' ' && u != 0x7f || u == '\t';
-    }
-
-    private static boolean token(byte c) {
-        return c > ' ' && c < 0x7f && "\"(),/:;<=>?@[\\]{}".indexOf(c) < 0;
     }
 
     private static int hex(byte c) {

@@ -134,7 +134,7 @@ final class ResponseHead {
             while (i < n) {
                 int c = b[i];
                 if (c == ':') break;
-                if (c < 0 || !TOKEN[c]) return REFUSED;
+                if (!token((byte) c)) return REFUSED;
                 i++;
             }
             if (i >= n) return INCOMPLETE;
@@ -209,7 +209,7 @@ final class ResponseHead {
     private static int lineFeed(byte[] b, int from, int n) {
         for (int i = from; i < n; i++) {
             int c = b[i] & 0xff;
-            if (c >= ' ' && c != 0x7f || c == '\t') continue;
+            if (visible(c)) continue;
             if (c == '\n') return i;
             if (c != '\r') return -2;
             if (i + 1 >= n) return -1;
@@ -277,6 +277,16 @@ final class ResponseHead {
 
     static {
         for (int c = '!'; c < 0x7f; c++) TOKEN[c] = "\"(),/:;<=>?@[\\]{}".indexOf(c) < 0;
+    }
+
+    /** An RFC 9110 token character (a field name's). */
+    static boolean token(byte c) {
+        return c >= 0 && TOKEN[c];
+    }
+
+    /** A field value character: visible, SP, HTAB, obs-text; no control character, no DEL (CR and LF included). */
+    static boolean visible(int c) {
+        return c >= ' ' && c != 0x7f || c == '\t';
     }
 
     private static int skipWs(byte[] b, int s, int e) {
