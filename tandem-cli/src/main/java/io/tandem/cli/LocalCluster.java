@@ -27,6 +27,8 @@ public final class LocalCluster implements AutoCloseable {
     public static final String KYIV = "kyiv";
     public static final String FRANKFURT = "frankfurt";
     public static final String WITNESS = "witness";
+    /** The third data site of a cluster made with {@code Options.sites == 3}: 127.0.4.1, the lowest priority. */
+    public static final String WARSAW = "warsaw";
 
     private final Path dir;
     private final Path configFile;
@@ -36,10 +38,12 @@ public final class LocalCluster implements AutoCloseable {
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofMillis(300)).build();
 
     private final boolean postgres;
+    private final java.util.List<String> sites;
     private Path ownedData; // a data folder this cluster made and deletes on close
 
     private LocalCluster(Path dir, Path configFile, TandemConfig config, LinkFaults faults, boolean postgres) {
         this.postgres = postgres;
+        this.sites = config.sites().stream().map(PeerConfig::name).toList();
         this.dir = dir;
         this.configFile = configFile;
         this.config = config;
@@ -51,16 +55,25 @@ public final class LocalCluster implements AutoCloseable {
      * What the cluster runs: real PostgreSQL at both sites (else the agents record their resources' role
      * changes only, for control-plane tests), and whether links can be cut.
      */
-    public record Options(boolean postgres, boolean linkFaults) {}
+    public record Options(boolean postgres, boolean linkFaults, int sites) {
+        public Options {
+            if (sites != 2 && sites != 3) throw new IllegalArgumentException("a local cluster has 2 or 3 data sites, not " + sites);
+        }
+
+        /** Two data sites (kyiv, frankfurt) and the witness. */
+        public Options(boolean postgres, boolean linkFaults) {
+            this(postgres, linkFaults, 2);
+        }
+    }
 
     /** Writes a config into {@code dir} (which must be empty or absent) and returns the cluster, not yet started: control plane only. */
     public static LocalCluster create(Path dir) throws IOException {
-        return make(dir, null, false);
+        return make(dir, null, false, 2);
     }
 
     /** As {@link #create(Path)} with the given options; with PostgreSQL the config also has a gateway for it. */
     public static LocalCluster create(Path dir, Options options) throws IOException {
-        return make(dir, options.linkFaults() ? LinkFaults.bestMode() : null, options.postgres());
+        return make(dir, options.linkFaults() ? LinkFaults.bestMode() : null, options.postgres(), options.sites());
     }
 
     /**
@@ -69,7 +82,7 @@ public final class LocalCluster implements AutoCloseable {
      * ({@link LinkFaults#bestMode()}).
      */
     public static LocalCluster create(Path dir, boolean linkFaults) throws IOException {
-        return make(dir, linkFaults ? LinkFaults.bestMode() : null, false);
+        return make(dir, linkFaults ? LinkFaults.bestMode() : null, false, 2);
     }
 
     /**
@@ -77,10 +90,10 @@ public final class LocalCluster implements AutoCloseable {
      * with it. {@link LinkFaults.Mode#NFTABLES} throws {@link IllegalStateException} with the reason where unavailable.
      */
     public static LocalCluster create(Path dir, LinkFaults.Mode mode) throws IOException {
-        return make(dir, java.util.Objects.requireNonNull(mode, "mode"), false);
+        return make(dir, java.util.Objects.requireNonNull(mode, "mode"), false, 2);
     }
 
-    private static LocalCluster make(Path dir, LinkFaults.Mode mode, boolean postgres) throws IOException {
+    private static LocalCluster make(Path dir, LinkFaults.Mode mode, boolean postgres, int sites) throws IOException {
         Files.createDirectories(dir);
         Path file = dir.resolve("tandem.yaml").toAbsolutePath();
         // PostgreSQL runs as an unprivileged user that must reach its data directory; a test's or a user's home
@@ -106,7 +119,7 @@ public final class LocalCluster implements AutoCloseable {
                   - {name: operator, role: operator, token_sha256: %s}
                   - {name: viewer, role: viewer, token_sha256: %s}
                 """.formatted(TokenCommand.sha256(token), TokenCommand.sha256(viewer));
-        Files.writeString(file, yaml(postgres).replace("data_dir: data\n", "data_dir: " + (data == null ? "data" : data.toString()) + "\n")
+        Files.writeString(file, yaml(postgres, sites).replace("data_dir: data\n", "data_dir: " + (data == null ? "data" : data.toString()) + "\n")
                 .replace("postgres:\n", "postgres:\n" + pgPassword) + users);
         TandemConfig config;
         try {
@@ -144,7 +157,12 @@ public final class LocalCluster implements AutoCloseable {
     }
 
     static String yaml(boolean postgres) throws IOException {
-        int pg = freePortOnSites();
+        return yaml(postgres, 2);
+    }
+
+    static String yaml(boolean postgres, int sites) throws IOException {
+        boolean third = sites == 3;
+        int pg = third ? io.tandem.model.net.FreePorts.takeOnAll("127.0.1.1", "127.0.2.1", "127.0.4.1") : freePortOnSites();
         String gateway = !postgres ? "" : """
                 postgres:
                   bin: embedded   # PostgreSQL 18 from the jar at every site; "" = PG_BIN, the system's, else embedded
@@ -159,11 +177,19 @@ public final class LocalCluster implements AutoCloseable {
                       instances:
                         - {site: kyiv, address: "127.0.1.1:%d"}
                         - {site: frankfurt, address: "127.0.2.1:%d"}
-                  tcp_listeners:
+                %s  tcp_listeners:
                     - {name: pg, port: %d, service: postgres}
-                """.formatted(ChildPeers.freePort("127.0.0.1"), ChildPeers.freePort("127.0.0.1"), pg, pg, ChildPeers.freePort("127.0.0.1"));
+                """.formatted(ChildPeers.freePort("127.0.0.1"), ChildPeers.freePort("127.0.0.1"), pg, pg,
+                third ? "        - {site: warsaw, address: \"127.0.4.1:%d\"}\n".formatted(pg) : "", ChildPeers.freePort("127.0.0.1"));
+        String warsaw = !third ? "" : """
+                  - name: warsaw
+                    address: 127.0.4.1
+                    raft_port: %d
+                    api_port: %d
+                    priority: 25
+                """.formatted(ChildPeers.freePort("127.0.4.1"), ChildPeers.freePort("127.0.4.1"));
         return """
-                # Written by tandem: two sites and a witness on this machine's loopback addresses.
+                # Written by tandem: %s sites and a witness on this machine's loopback addresses.
                 cluster: demo
                 data_dir: data
                 sites:
@@ -177,7 +203,7 @@ public final class LocalCluster implements AutoCloseable {
                     raft_port: %d
                     api_port: %d
                     priority: 50
-                witness:
+                %switness:
                   name: witness
                   address: 127.0.3.1
                   raft_port: %d
@@ -187,13 +213,18 @@ public final class LocalCluster implements AutoCloseable {
                     kind: postgres
                     mode: sync
                     port: %d
-                """.formatted(ChildPeers.freePort("127.0.1.1"), ChildPeers.freePort("127.0.1.1"), ChildPeers.freePort("127.0.2.1"),
-                ChildPeers.freePort("127.0.2.1"), ChildPeers.freePort("127.0.3.1"), ChildPeers.freePort("127.0.3.1"), pg) + gateway;
+                """.formatted(third ? "three" : "two", ChildPeers.freePort("127.0.1.1"), ChildPeers.freePort("127.0.1.1"), ChildPeers.freePort("127.0.2.1"),
+                ChildPeers.freePort("127.0.2.1"), warsaw, ChildPeers.freePort("127.0.3.1"), ChildPeers.freePort("127.0.3.1"), pg) + gateway;
     }
 
     /** A port free on both sites' addresses, for PostgreSQL (each site listens on its own address). */
     private static int freePortOnSites() throws IOException {
         return io.tandem.model.net.FreePorts.takeOnAll("127.0.1.1", "127.0.2.1");
+    }
+
+    /** The data sites' names, in the config's order (kyiv, frankfurt, and warsaw when made with three). */
+    public java.util.List<String> sites() {
+        return sites;
     }
 
     public Path configFile() {
@@ -213,8 +244,7 @@ public final class LocalCluster implements AutoCloseable {
     }
 
     public void startAll() throws IOException {
-        start(KYIV);
-        start(FRANKFURT);
+        for (String site : sites) start(site);
         start(WITNESS);
         if (postgres) {
             peers.startGateway();
@@ -254,7 +284,7 @@ public final class LocalCluster implements AutoCloseable {
 
     /** PostgreSQL servers of this cluster that are still running (their postmaster.pid files name live postgres processes). */
     public java.util.List<Long> postgresProcessesAlive() {
-        return java.util.stream.Stream.of(KYIV, FRANKFURT).map(this::postmasterPid).flatMap(Optional::stream)
+        return sites.stream().map(this::postmasterPid).flatMap(Optional::stream)
                 .filter(pid -> ProcessHandle.of(pid).map(h -> h.isAlive() && !zombie(pid) && h.info().command().map(c -> c.endsWith("postgres")).orElse(true))
                         .orElse(false)).toList();
     }
@@ -323,7 +353,7 @@ public final class LocalCluster implements AutoCloseable {
 
     /** The leader's view, asked of the given peers in turn. */
     public Optional<JsonNode> leaderView(String... askFirst) {
-        String[] order = askFirst.length > 0 ? askFirst : new String[] {WITNESS, KYIV, FRANKFURT};
+        String[] order = askFirst.length > 0 ? askFirst : java.util.stream.Stream.concat(java.util.stream.Stream.of(WITNESS), sites.stream()).toArray(String[]::new);
         for (String p : order) {
             Optional<JsonNode> v = view(p);
             if (v.isPresent() && "leader".equals(v.get().path("source").asText())) return v;

@@ -163,20 +163,6 @@ class PostgresCrashTest {
     }
 
     /** The primary's synchronous_standby_names names the standby, and the standby streams to it as a synchronous one. */
-    private boolean commitsWaitFor(String primary, String standby) {
-        try (java.sql.Connection c = CommitRecorder.connect(cluster.jdbcUrl(primary), cluster.pgUser());
-             java.sql.Statement st = c.createStatement();
-             java.sql.ResultSet names = st.executeQuery("SHOW synchronous_standby_names")) {
-            if (!names.next() || !names.getString(1).contains(standby)) return false;
-            try (java.sql.ResultSet rs = st.executeQuery("SELECT count(*) FROM pg_stat_replication WHERE application_name = '" + standby
-                    + "' AND state = 'streaming' AND sync_state IN ('sync', 'quorum')")) {
-                return rs.next() && rs.getLong(1) == 1;
-            }
-        } catch (SQLException e) {
-            return false;
-        }
-    }
-
     private static boolean zombie(long pid) {
         try {
             String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
@@ -221,7 +207,7 @@ class PostgresCrashTest {
     void aHungStandbyLeavesTheInSyncSetWithinFailAfterAndIsNeverPromotedWhenThePrimaryIsLostThen() throws Exception {
         long epoch = start();
         // in the in-sync set is not enough: kyiv's commits must actually wait for frankfurt (not leaving, not yet re-added)
-        await("kyiv's commits wait for frankfurt").atMost(Duration.ofSeconds(30)).pollInterval(POLL).until(() -> commitsWaitFor(KYIV, FRANKFURT));
+        await("kyiv's commits wait for frankfurt").atMost(Duration.ofSeconds(30)).pollInterval(POLL).until(() -> probe.commitsWaitFor(KYIV, FRANKFURT));
         try (CommitRecorder w = new CommitRecorder(() -> cluster.jdbcUrl(KYIV), cluster.pgUser(), 1, WRITER_MAX_MS).start()) {
             await("commits flow").atMost(Duration.ofSeconds(20)).until(() -> w.acked().size() > 200);
             long t0 = System.nanoTime();

@@ -96,6 +96,33 @@ final class Probe {
                 && l.path("resources").path(DB).path("action").asText().isEmpty()).orElse(false);
     }
 
+    /**
+     * Whether the primary's commits really wait for the standby: its synchronous_standby_names names it and
+     * pg_stat_replication shows it streaming as a sync (or quorum) standby.
+     */
+    boolean commitsWaitFor(String primary, String standby) {
+        try (java.sql.Connection c = io.tandem.cli.CommitRecorder.connect(cluster.jdbcUrl(primary), cluster.pgUser());
+             java.sql.Statement st = c.createStatement();
+             java.sql.ResultSet names = st.executeQuery("SHOW synchronous_standby_names")) {
+            if (!names.next() || !names.getString(1).contains(standby)) return false;
+            try (java.sql.ResultSet rs = st.executeQuery("SELECT count(*) FROM pg_stat_replication WHERE application_name = '" + standby
+                    + "' AND state = 'streaming' AND sync_state IN ('sync', 'quorum')")) {
+                return rs.next() && rs.getLong(1) == 1;
+            }
+        } catch (java.sql.SQLException e) {
+            return false;
+        }
+    }
+
+    /** A setting of a site's PostgreSQL as a new session sees it (SHOW), read directly. */
+    String show(String site, String setting) throws java.sql.SQLException {
+        try (java.sql.Connection c = io.tandem.cli.CommitRecorder.connect(cluster.jdbcUrl(site), cluster.pgUser());
+             java.sql.Statement s = c.createStatement(); java.sql.ResultSet rs = s.executeQuery("SHOW " + setting)) {
+            rs.next();
+            return rs.getString(1);
+        }
+    }
+
     /** Runs one SQL statement on a site's PostgreSQL, directly (not through the gateway). */
     void execute(String site, String sql) throws java.sql.SQLException {
         try (java.sql.Connection c = io.tandem.cli.CommitRecorder.connect(cluster.jdbcUrl(site), cluster.pgUser());

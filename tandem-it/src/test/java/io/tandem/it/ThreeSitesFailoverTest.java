@@ -1,0 +1,99 @@
+package io.tandem.it;
+
+import static io.tandem.cli.LocalCluster.FRANKFURT;
+import static io.tandem.cli.LocalCluster.KYIV;
+import static io.tandem.cli.LocalCluster.WARSAW;
+import static io.tandem.it.Probe.POLL;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.tandem.cli.CommitRecorder;
+import io.tandem.cli.LocalCluster;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInfo;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Three data sites and a witness, sync mode, real PostgreSQL: kyiv primary, frankfurt and warsaw both in the in-sync
+ * set. After a failover the new primary's commits still wait for the other in-sync standby, so when the new primary
+ * is lost in turn right after its first commits, the last standby has every one of them and is promoted.
+ */
+@Timeout(value = 240, unit = TimeUnit.SECONDS)
+class ThreeSitesFailoverTest {
+    static final long WRITER_MAX_MS = 150_000;
+
+    @TempDir
+    Path tmp;
+
+    private LocalCluster cluster;
+    private Probe probe;
+
+    @AfterEach
+    void stopEverything(TestInfo test) {
+        Probe.closeAndCheck(cluster, test);
+    }
+
+    @Test
+    void theNewPrimaryLostRightAfterItsFirstCommitsLeavesThemOnTheOtherInSyncStandby() throws Exception {
+        cluster = LocalCluster.create(tmp.resolve("cluster"), new LocalCluster.Options(true, false, 3));
+        probe = new Probe(cluster);
+        cluster.startAll();
+        await("kyiv primary, frankfurt and warsaw streaming and in sync, every peer healthy").atMost(Duration.ofSeconds(90)).pollInterval(POLL)
+                .until(() -> inSync().containsAll(List.of(FRANKFURT, WARSAW)) && healthy() == 4 && probe.serving(KYIV, "PRIMARY")
+                        && probe.serving(FRANKFURT, "STANDBY") && probe.serving(WARSAW, "STANDBY")
+                        && probe.commitsWaitFor(KYIV, FRANKFURT) && probe.commitsWaitFor(KYIV, WARSAW));
+        long epoch = cluster.epoch("db");
+        CommitRecorder.createTable(cluster.jdbcUrl(KYIV), cluster.pgUser());
+
+        try (CommitRecorder w = new CommitRecorder(cluster::gatewayJdbcUrl, cluster.pgUser(), 1, WRITER_MAX_MS).start()) {
+            await("commits flow").atMost(Duration.ofSeconds(20)).until(() -> w.acked().size() > 200);
+            long t0 = System.nanoTime();
+            cluster.killSite(KYIV); // agent and PostgreSQL: three of the four voters remain
+            await("a standby promoted at the next epoch").atMost(Duration.ofSeconds(20)).pollInterval(POLL)
+                    .until(() -> cluster.primary("db").matches(FRANKFURT + "|" + WARSAW) && cluster.epoch("db") == epoch + 1);
+            String next = cluster.primary("db");
+            String last = next.equals(FRANKFURT) ? WARSAW : FRANKFURT;
+            long promotedSeen = System.nanoTime(); // kyiv's PostgreSQL is gone: a commit acknowledged from now on is next's
+            await("first commits on " + next).atMost(Duration.ofSeconds(20)).until(() -> w.firstAckAfter(promotedSeen).isPresent());
+            long firstRtoMs = (w.firstAckAfter(promotedSeen).orElseThrow().atNanos() - t0) / 1_000_000L;
+            List<String> inSyncAtFirstCommit = inSync();
+            String waitsFor = probe.show(next, "synchronous_standby_names");
+
+            // ...and the new primary is lost in turn: its disk breaks (it cannot restart) and its server dies
+            Path data = cluster.dataDir().resolve(next).resolve("pg").resolve("db").resolve("data");
+            Files.move(data.resolve("global/pg_control"), data.resolve("global/pg_control.lost"));
+            long t1 = System.nanoTime();
+            ProcessHandle.of(cluster.postmasterPid(next).orElseThrow()).ifPresent(ProcessHandle::destroyForcibly);
+            int ackedBeforeLoss = w.acked().size();
+            System.out.printf("three sites: kill kyiv -> %s writes after %d ms (in sync then: %s, its synchronous_standby_names: %s); %d ids acknowledged%n",
+                    next, firstRtoMs, inSyncAtFirstCommit, waitsFor, ackedBeforeLoss);
+            assertThat(inSyncAtFirstCommit).as("the in-sync set when %s's first commits were acknowledged", next).contains(last);
+            assertThat(waitsFor).as("%s's commits wait for %s, which is in the in-sync set", next, last).contains(last);
+
+            await(last + " promoted at the epoch after").atMost(Duration.ofSeconds(40)).pollInterval(POLL)
+                    .until(() -> cluster.primary("db").equals(last) && cluster.epoch("db") == epoch + 2);
+            await("commits flow on " + last).atMost(Duration.ofSeconds(30))
+                    .until(() -> w.acked().stream().filter(a -> a.atNanos() > t1).count() > 100);
+            w.close();
+            List<Long> lost = Probe.missing(w.acked(), probe.ids(last));
+            System.out.printf("three sites: %s lost -> %s writes after %d ms (copy_fail_after %d ms); acked=%d lost=%d client_errors=%d%n",
+                    next, last, w.recoveryMillisAfter(t1), cluster.config().timing().copyFailAfter().toMillis(), w.acked().size(), lost.size(), w.failures());
+            assertThat(lost).as("acknowledged ids missing on %s", last).isEmpty();
+        }
+    }
+
+    private List<String> inSync() {
+        return probe.db().map(db -> Probe.texts(db.path("inSync"))).orElse(List.of());
+    }
+
+    private int healthy() {
+        return probe.leaderView().map(v -> (int) v.path("sites").findValuesAsText("health").stream().filter("healthy"::equals).count()).orElse(0);
+    }
+}
