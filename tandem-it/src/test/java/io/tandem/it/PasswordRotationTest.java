@@ -72,6 +72,9 @@ class PasswordRotationTest {
                     }
                     return CommitRecorder.idsOn(cluster.jdbcUrl(FRANKFURT), after, 424242, 424242).contains(424242L);
                 });
+        // the agent's log line follows the change it reports (clients may already log in with it): wait for it, then read it all
+        await("kyiv's agent reports the password it set").atMost(Duration.ofSeconds(10)).pollInterval(POLL)
+                .until(() -> Files.readString(cluster.logDir().resolve("kyiv.log")).contains("event=pg_password_set site=kyiv user=tandem"));
         assertThat(Files.readString(cluster.logDir().resolve("kyiv.log")))
                 .contains("event=pg_password_set site=kyiv user=tandem").contains("online=true")
                 .doesNotContain("rotated-in-place").doesNotContain("pg-password-rotation-failed");

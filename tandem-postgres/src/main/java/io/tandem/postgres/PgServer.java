@@ -528,10 +528,11 @@ public final class PgServer {
             throw new PgException("setting the new superuser password from " + opts.passwordFile() + " on " + opts.siteName()
                     + " failed: " + e.getMessage().replace(pw, "***"), e);
         }
-        rememberPassword(pw);
-        Passwords.worked(opts.passwordFile(), pw);
+        // said as soon as it is in force (clients log in with it from now on); remembering it (a PBKDF2 hash) comes after
         log.info("event=pg_password_set site={} user={} from=\"{}\" online=true ms={}", opts.siteName(), opts.superuser(), opts.passwordFile(),
                 since(t0).toMillis());
+        Passwords.worked(opts.passwordFile(), pw);
+        rememberPassword(pw);
         return true;
     }
 
