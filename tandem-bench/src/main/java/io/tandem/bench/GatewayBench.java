@@ -22,6 +22,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -96,6 +97,15 @@ final class GatewayBench implements Callable<Integer> {
     private PrintWriter err;
     private final Map<String, List<Map<String, String>>> figures = new LinkedHashMap<>();
     private final Map<String, Long> peakRssKib = new LinkedHashMap<>();
+    /** Runs for the whole benchmark; each figure is printed with the machine's stalls in its measured window. */
+    private final StallMeter stalls = new StallMeter();
+    /** A figure's line comes a little after wrk ends; stalls that long before its window are counted with it too. */
+    private static final long WINDOW_SLACK_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
+
+    /** Seconds of each measured window: --duration, else the scripts' default DURATION. */
+    private int windowSeconds() {
+        return duration != null ? duration : Integer.parseInt(System.getenv().getOrDefault("DURATION", "20"));
+    }
 
     @Override
     public Integer call() throws Exception {
@@ -147,6 +157,7 @@ final class GatewayBench implements Callable<Integer> {
             if (Runtime.version().feature() >= 25 && gatewayJvm.equals(DEFAULT_JVM)) jvm += " -XX:+UseCompactObjectHeaders";
             List<String> sequence = new ArrayList<>();
             for (int round = 1; round <= rounds; round++) sequence.addAll(targets);
+            stalls.start();
             for (int i = 0; i < sequence.size(); i++) {
                 String t = sequence.get(i);
                 if (rounds > 1 && i % targets.size() == 0) log("round " + (i / targets.size() + 1) + "/" + rounds);
@@ -177,6 +188,7 @@ final class GatewayBench implements Callable<Integer> {
             summary();
             return 0;
         } finally {
+            stalls.interrupt();
             cluster.forEach(s -> s.stop(0));
             if (keep) {
                 err.println("working folder kept: " + work);
@@ -197,8 +209,8 @@ final class GatewayBench implements Callable<Integer> {
         try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
             String line;
             while ((line = r.readLine()) != null) {
+                long end = System.nanoTime();
                 out.println(line);
-                out.flush();
                 Matcher m = FIGURE.matcher(line.trim());
                 if (!line.startsWith("#") && m.matches()) {
                     Map<String, String> kv = new LinkedHashMap<>();
@@ -206,8 +218,15 @@ final class GatewayBench implements Callable<Integer> {
                         int eq = pair.indexOf('=');
                         kv.put(pair.substring(0, eq), pair.substring(eq + 1));
                     }
+                    // the figure is printed as wrk ends: its measured window is the DURATION seconds before this line
+                    StallMeter.Summary st = stalls.between(end - TimeUnit.SECONDS.toNanos(windowSeconds()) - WINDOW_SLACK_NANOS, end);
+                    kv.put("machine_stalls", Integer.toString(st.count()));
+                    kv.put("longest_stall_ms", String.format(Locale.ROOT, "%.1f", st.longestMs()));
+                    out.println("  " + m.group(1) + " " + m.group(2) + " measured window: " + st + " (wakes of a sleeping bench thread that came "
+                            + StallMeter.THRESHOLD_MS + " ms or more late: its CPU ran nothing, as when the host takes this VM's CPUs; each such stall delays every request in flight)");
                     figures.computeIfAbsent(m.group(1) + " " + m.group(2), k -> new ArrayList<>()).add(kv);
                 }
+                out.flush();
             }
         } finally {
             int rc = p.waitFor();
@@ -279,9 +298,9 @@ final class GatewayBench implements Callable<Integer> {
                 double rps = Double.parseDouble(a.get("rps")) / Double.parseDouble(b.get("rps"));
                 double dp99 = Double.parseDouble(a.get("p99_ms")) - Double.parseDouble(b.get("p99_ms"));
                 String valid = "0".equals(a.get("sock_err")) && "0".equals(a.get("non2xx")) ? "" : " INVALID(sock_err/non2xx)";
-                out.println(String.format(Locale.ROOT, "ratio %s/%s %s: rps=%.2f p99_delta_ms=%+.3f proxy_cores=%s/%s other_cores=%s/%s%s%s", ours, peer,
-                        size, rps, dp99, a.get("proxy_cores"), b.get("proxy_cores"), a.get("other_cores"), b.get("other_cores"),
-                        rounds > 1 ? " (best of " + rounds + " rounds each)" : "", valid));
+                out.println(String.format(Locale.ROOT, "ratio %s/%s %s: rps=%.2f p99_delta_ms=%+.3f proxy_cores=%s/%s other_cores=%s/%s machine_stalls=%s/%s%s%s",
+                        ours, peer, size, rps, dp99, a.get("proxy_cores"), b.get("proxy_cores"), a.get("other_cores"), b.get("other_cores"),
+                        a.get("machine_stalls"), b.get("machine_stalls"), rounds > 1 ? " (best of " + rounds + " rounds each)" : "", valid));
             } catch (RuntimeException e) {
                 out.println("ratio " + ours + "/" + peer + " " + size + ": NA (" + e.getMessage() + ")");
             }
