@@ -256,6 +256,7 @@ final class PostgresDriver implements ResourceDriver {
             serving = LocalRole.PRIMARY;
             servingEpoch = w.epoch();
             servingPrimary = site;
+            workedAtMs = System.nanoTime() / 1_000_000; // its time as primary starts now, not at its last streaming probe
             LOG.info("event=pg-primary site={} resource={} epoch={}", site, resource.name(), w.epoch());
         }
     }
@@ -290,6 +291,7 @@ final class PostgresDriver implements ResourceDriver {
             serving = LocalRole.STANDBY;
             servingEpoch = w.epoch();
             servingPrimary = w.primary();
+            workedAtMs = System.nanoTime() / 1_000_000; // it could not stream from this primary before it was told to
             waitingFor = Set.of();
             LOG.info("event=pg-standby site={} resource={} epoch={} primary={}", site, resource.name(), w.epoch(), w.primary());
         }
@@ -491,8 +493,12 @@ final class PostgresDriver implements ResourceDriver {
 
     /**
      * When the last probe that saw this copy doing its role's work began: a standby streaming, a primary answering as
-     * one (otherwise the last probe). Its age is how long the copy has not worked, and it grows while a probe hangs on a
-     * server that does not answer. The controller blames a standby that stopped only while its primary works.
+     * one (otherwise the last probe), or when it took on its current role, whichever is later. Its age is how long the
+     * copy has not worked, and it grows while a probe hangs on a server that does not answer. The controller blames a
+     * standby that stopped only while its primary works. Without the reset at a role change, a standby promoted after
+     * its primary died counted the time it could not stream from the dead one as time it had not worked as primary (a
+     * primary lost right after its promotion was replaced ~2 s before copy_fail_after), and a standby told to follow a
+     * new primary could be blamed for not having streamed from it before it was told.
      */
     private volatile long workedAtMs = System.nanoTime() / 1_000_000;
     private volatile long lastRestartMs;

@@ -60,6 +60,14 @@ class ThreeSitesFailoverTest {
                     .until(() -> cluster.primary("db").matches(FRANKFURT + "|" + WARSAW) && cluster.epoch("db") == epoch + 1);
             String next = cluster.primary("db");
             String last = next.equals(FRANKFURT) ? WARSAW : FRANKFURT;
+            // Its time as primary starts at its promotion: the seconds it could not stream from dead kyiv do not count
+            // towards copy_fail_after (they did: the next primary was replaced ~2 s early when lost right away).
+            long failAfterMs = cluster.config().timing().failAfter().toMillis();
+            com.fasterxml.jackson.databind.JsonNode promoted = await(next + " reports serving as primary at the new epoch").atMost(Duration.ofSeconds(10))
+                    .pollInterval(Duration.ofMillis(20)).until(() -> cluster.local(next).map(l -> l.path("resources").path("db")).orElse(null),
+                            db -> db != null && db.path("serving").asText().equals("PRIMARY") && db.path("epoch").asLong() == epoch + 1);
+            assertThat(promoted.path("notStreamingMs").asLong()).as("%s's time without working as primary, just after its promotion: %s", next, promoted)
+                    .isLessThan(failAfterMs);
             long promotedSeen = System.nanoTime(); // kyiv's PostgreSQL is gone: a commit acknowledged from now on is next's
             await("first commits on " + next).atMost(Duration.ofSeconds(20)).until(() -> w.firstAckAfter(promotedSeen).isPresent());
             long firstRtoMs = (w.firstAckAfter(promotedSeen).orElseThrow().atNanos() - t0) / 1_000_000L;
@@ -86,6 +94,9 @@ class ThreeSitesFailoverTest {
             System.out.printf("three sites: %s lost -> %s writes after %d ms (copy_fail_after %d ms); acked=%d lost=%d client_errors=%d%n",
                     next, last, w.recoveryMillisAfter(t1), cluster.config().timing().copyFailAfter().toMillis(), w.acked().size(), lost.size(), w.failures());
             assertThat(lost).as("acknowledged ids missing on %s", last).isEmpty();
+            // copy_fail_after counts from the last probe that saw next work (every 250 ms), not from before its promotion
+            assertThat(w.recoveryMillisAfter(t1)).as("%s replaced only once copy_fail_after has passed", next)
+                    .isGreaterThan(cluster.config().timing().copyFailAfter().toMillis() - 500);
         }
     }
 
