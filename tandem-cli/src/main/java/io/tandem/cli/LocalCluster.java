@@ -162,7 +162,7 @@ public final class LocalCluster implements AutoCloseable {
 
     static String yaml(boolean postgres, int sites) throws IOException {
         boolean third = sites == 3;
-        int pg = third ? io.tandem.model.net.FreePorts.takeOnAll("127.0.1.1", "127.0.2.1", "127.0.4.1") : freePortOnSites();
+        int pg = freePortOnSites(third);
         String gateway = !postgres ? "" : """
                 postgres:
                   bin: embedded   # PostgreSQL 18 from the jar at every site; "" = PG_BIN, the system's, else embedded
@@ -217,9 +217,10 @@ public final class LocalCluster implements AutoCloseable {
                 ChildPeers.freePort("127.0.2.1"), warsaw, ChildPeers.freePort("127.0.3.1"), ChildPeers.freePort("127.0.3.1"), pg) + gateway;
     }
 
-    /** A port free on both sites' addresses, for PostgreSQL (each site listens on its own address). */
-    private static int freePortOnSites() throws IOException {
-        return io.tandem.model.net.FreePorts.takeOnAll("127.0.1.1", "127.0.2.1");
+    /** A port free on every data site's address, for PostgreSQL (each site listens on its own address). */
+    private static int freePortOnSites(boolean third) throws IOException {
+        return third ? io.tandem.model.net.FreePorts.takeOnAll("127.0.1.1", "127.0.2.1", "127.0.4.1")
+                : io.tandem.model.net.FreePorts.takeOnAll("127.0.1.1", "127.0.2.1");
     }
 
     /** The data sites' names, in the config's order (kyiv, frankfurt, and warsaw when made with three). */

@@ -115,8 +115,7 @@ class PostgresCrashTest {
         try (CommitRecorder w = new CommitRecorder(cluster::gatewayJdbcUrl, cluster.pgUser(), 1, WRITER_MAX_MS).start()) {
             await("commits flow").atMost(Duration.ofSeconds(20)).until(() -> w.acked().size() > 200);
             // a broken disk: the control file is gone, so PostgreSQL will not start again; then the server dies
-            Path data = cluster.dataDir().resolve(KYIV).resolve("pg").resolve("db").resolve("data");
-            Files.move(data.resolve("global/pg_control"), data.resolve("global/pg_control.lost"));
+            probe.loseControlFile(KYIV);
             long t0 = System.nanoTime();
             ProcessHandle.of(postmaster(KYIV)).ifPresent(ProcessHandle::destroyForcibly);
             await("frankfurt promoted at the next epoch").atMost(Duration.ofSeconds(30)).pollInterval(POLL)
@@ -162,7 +161,6 @@ class PostgresCrashTest {
         }
     }
 
-    /** The primary's synchronous_standby_names names the standby, and the standby streams to it as a synchronous one. */
     private static boolean zombie(long pid) {
         try {
             String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));

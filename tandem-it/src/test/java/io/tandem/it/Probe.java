@@ -123,6 +123,12 @@ final class Probe {
         }
     }
 
+    /** A broken disk: moves the site's pg_control aside, so its PostgreSQL will not start again once its server dies. */
+    void loseControlFile(String site) throws IOException {
+        Path global = cluster.dataDir().resolve(site).resolve("pg").resolve(DB).resolve("data").resolve("global");
+        Files.move(global.resolve("pg_control"), global.resolve("pg_control.lost"));
+    }
+
     /** Runs one SQL statement on a site's PostgreSQL, directly (not through the gateway). */
     void execute(String site, String sql) throws java.sql.SQLException {
         try (java.sql.Connection c = io.tandem.cli.CommitRecorder.connect(cluster.jdbcUrl(site), cluster.pgUser());
