@@ -246,6 +246,10 @@ public final class LocalCluster implements AutoCloseable {
 
     public void startAll() throws IOException {
         for (String site : sites) start(site);
+        // The witness last, once every site's agent listens: until then no majority exists without every site, so the
+        // first Raft leader hears every site and chooses the highest-priority one as the first primary, not whichever
+        // site's JVM happened to start faster (the leader waits only fail_after for a site it has not heard).
+        for (String site : sites) awaitListening(site, Duration.ofSeconds(60));
         start(WITNESS);
         if (postgres) {
             peers.startGateway();
@@ -306,6 +310,34 @@ public final class LocalCluster implements AutoCloseable {
             return Optional.of(Long.parseLong(Files.readAllLines(pidFile).get(0).trim()));
         } catch (IOException | RuntimeException e) {
             return Optional.empty();
+        }
+    }
+
+    /** Waits until a started peer accepts connections on its api_port; fails at once, naming its log, if it exited. */
+    private void awaitListening(String peer, Duration within) throws IOException {
+        PeerConfig pc = peer(peer);
+        long deadline = System.nanoTime() + within.toNanos();
+        while (true) {
+            try (java.net.Socket s = new java.net.Socket()) {
+                s.connect(new java.net.InetSocketAddress(pc.address(), pc.apiPort()), 200);
+                return;
+            } catch (IOException e) {
+                Process p = peers.processes().get(peer);
+                if (p != null && !p.isAlive()) {
+                    throw new IOException(peer + " exited (" + p.exitValue() + ") before listening on " + pc.address() + ":" + pc.apiPort()
+                            + "; see " + logDir().resolve(peer + ".log"));
+                }
+                if (System.nanoTime() > deadline) {
+                    throw new IOException(peer + " did not listen on " + pc.address() + ":" + pc.apiPort() + " within " + within.toSeconds()
+                            + " s; see " + logDir().resolve(peer + ".log"));
+                }
+                try {
+                    Thread.sleep(50);
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    throw new IOException("interrupted while waiting for " + peer, ie);
+                }
+            }
         }
     }
 
