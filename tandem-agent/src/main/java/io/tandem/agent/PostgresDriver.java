@@ -201,6 +201,10 @@ final class PostgresDriver implements ResourceDriver {
     }
 
     private void want(Wanted w) {
+        Wanted was = wanted;
+        if (w.role() != was.role() || w.epoch() != was.epoch() || !w.primary().equals(was.primary())) {
+            workedSince(System.nanoTime() / 1_000_000); // it could not do this work before it was asked to
+        }
         wanted = w;
         if (!closed) worker.execute(this::converge);
     }
@@ -256,7 +260,7 @@ final class PostgresDriver implements ResourceDriver {
             serving = LocalRole.PRIMARY;
             servingEpoch = w.epoch();
             servingPrimary = site;
-            workedAtMs = System.nanoTime() / 1_000_000; // its time as primary starts now, not at its last streaming probe
+            workedSince(System.nanoTime() / 1_000_000); // its time as primary starts now, not at its last streaming probe
             LOG.info("event=pg-primary site={} resource={} epoch={}", site, resource.name(), w.epoch());
         }
     }
@@ -291,7 +295,7 @@ final class PostgresDriver implements ResourceDriver {
             serving = LocalRole.STANDBY;
             servingEpoch = w.epoch();
             servingPrimary = w.primary();
-            workedAtMs = System.nanoTime() / 1_000_000; // it could not stream from this primary before it was told to
+            workedSince(System.nanoTime() / 1_000_000); // nor while it restarted to follow it
             waitingFor = Set.of();
             LOG.info("event=pg-standby site={} resource={} epoch={} primary={}", site, resource.name(), w.epoch(), w.primary());
         }
@@ -482,7 +486,7 @@ final class PostgresDriver implements ResourceDriver {
         boolean working = role == LocalRole.PRIMARY ? lastProbe instanceof PgStatus.Primary
                 : role != LocalRole.STANDBY || servingPrimary.isEmpty() || lastProbe instanceof PgStatus.Standby st && st.streaming();
         if (working) {
-            workedAtMs = started;
+            workedSince(started);
         }
         long now = System.nanoTime() / 1_000_000;
         if (lastProbe instanceof PgStatus.Down && now - lastRestartMs >= 1000 && crashed()) {
@@ -499,8 +503,18 @@ final class PostgresDriver implements ResourceDriver {
      * its primary died counted the time it could not stream from the dead one as time it had not worked as primary (a
      * primary lost right after its promotion was replaced ~2 s before copy_fail_after), and a standby told to follow a
      * new primary could be blamed for not having streamed from it before it was told.
+     * <p>
+     * It only moves forward, and starts at the moment a new role, epoch or primary is asked for (not when the copy has
+     * taken it on): the agent reports the role and epoch it was told at once, while PostgreSQL restarts to follow, so a
+     * standby told to follow a promoted one reported the seconds since it last streamed from the dead primary as not
+     * streaming from the new one and was taken out of the in-sync set the new primary's first commits should wait for
+     * (ThreeSitesFailoverTest, in CI). A probe that began before a role change and ends after it cannot move it back.
      */
-    private volatile long workedAtMs = System.nanoTime() / 1_000_000;
+    private final java.util.concurrent.atomic.AtomicLong workedAtMs = new java.util.concurrent.atomic.AtomicLong(System.nanoTime() / 1_000_000);
+
+    private void workedSince(long ms) {
+        workedAtMs.accumulateAndGet(ms, Math::max);
+    }
     private volatile long lastRestartMs;
 
     /**
@@ -561,7 +575,7 @@ final class PostgresDriver implements ResourceDriver {
         };
         LocalRole role = serving;
         long notStreaming = role == LocalRole.PRIMARY || role == LocalRole.STANDBY && !servingPrimary.isEmpty()
-                ? Math.max(0, System.nanoTime() / 1_000_000 - workedAtMs) : 0;
+                ? Math.max(0, System.nanoTime() / 1_000_000 - workedAtMs.get()) : 0;
         return new DriverStatus(serving, servingEpoch, position, true, caughtUp, waitingFor, lag, action, lastError, notStreaming);
     }
 

@@ -171,6 +171,37 @@ final class Probe {
         assertThat(cluster.postgresProcessesAlive()).as("PostgreSQL servers left after close").isEmpty();
     }
 
+    /** The lines of the peers' own logs that contain any of {@code needles}, in time order, each after its log's name. */
+    static List<String> logLines(LocalCluster cluster, String... needles) {
+        List<String> out = new ArrayList<>();
+        try (Stream<Path> logs = Files.list(cluster.logDir())) {
+            for (Path p : logs.filter(f -> f.getFileName().toString().endsWith(".log")).toList()) {
+                String name = p.getFileName().toString().replaceFirst("\\.log$", "");
+                for (String line : Files.readAllLines(p)) {
+                    if (Stream.of(needles).anyMatch(line::contains)) out.add(line.length() > 12 ? line.substring(0, 12) + " " + name + line.substring(12) : line);
+                }
+            }
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException("reading the logs in " + cluster.logDir(), e);
+        }
+        out.sort(null); // each line begins with its time of day
+        return out;
+    }
+
+    /**
+     * For a failed assertion's message (CI shows the output, not the kept logs): the last {@code max} lines of the peers'
+     * logs about decisions and PostgreSQL, one per line.
+     */
+    static String recentEvents(LocalCluster cluster, int max) {
+        List<String> lines;
+        try {
+            lines = logLines(cluster, "event=decision", "event=pg-", "event=pg_slot_missing");
+        } catch (RuntimeException e) {
+            return "(logs unreadable: " + e + ")";
+        }
+        return "\n  " + String.join("\n  ", lines.subList(Math.max(0, lines.size() - max), lines.size()));
+    }
+
     /** Copies the peers' logs to target/it-logs/NAME so that a failed run can be read after the temp dir is gone. */
     static void keepLogs(LocalCluster cluster, String name) {
         Path to = Path.of("target", "it-logs", name);

@@ -30,23 +30,27 @@ public record PgOptions(String siteName, Path dataDir, String listenAddress, int
                         Map<String, String> settings, Duration startTimeout, Path passwordFile) {
 
     /** Replication-ready defaults: primaries and standbys share them so either can take the other role. */
-    public static final Map<String, String> DEFAULT_SETTINGS = Map.of(
-            "wal_level", "replica",
-            "max_wal_senders", "10",
-            "max_replication_slots", "10",
-            "wal_keep_size", "256MB", // pg_rewind and late standbys need the WAL since the fork
-            "hot_standby", "on",
-            "hot_standby_feedback", "on",
-            "wal_log_hints", "on", // pg_rewind needs it (or data checksums)
+    public static final Map<String, String> DEFAULT_SETTINGS = Map.ofEntries(
+            Map.entry("wal_level", "replica"),
+            Map.entry("max_wal_senders", "10"),
+            Map.entry("max_replication_slots", "10"),
+            Map.entry("wal_keep_size", "256MB"), // pg_rewind and late standbys need the WAL since the fork
+            Map.entry("hot_standby", "on"),
+            Map.entry("hot_standby_feedback", "on"),
+            Map.entry("wal_log_hints", "on"), // pg_rewind needs it (or data checksums)
             // a standby confirms what it flushed with every batch; this bounds a missed confirmation (a synchronous
             // commit waiting on it) to 1 s instead of the default 10 s
-            "wal_receiver_status_interval", "1s",
+            Map.entry("wal_receiver_status_interval", "1s"),
             // a standby that hears nothing from its primary for 1 s pings it (the primary answers at once), so on a
             // working link something arrives at least every ~1 s even with no writes; after 2 s of silence it drops the
             // connection. The probe counts a standby that heard nothing for 1.5 s as not streaming (a silent network
             // drop), so its in-sync membership follows within fail_after, not after the default 60 s.
-            "wal_receiver_timeout", "2s",
-            "max_connections", "100");
+            Map.entry("wal_receiver_timeout", "2s"),
+            Map.entry("max_connections", "100"),
+            // a WAL receiver that could not connect (its new primary still promoting, a slot not there yet) tries again
+            // after this, not the default 5 s: a standby told to follow a new primary that missed once would otherwise stay
+            // silent ~5 s, past fail_after, and leave the in-sync set the new primary's first commits should wait for
+            Map.entry("wal_retrieve_retry_interval", "1s"));
 
     public PgOptions {
         Objects.requireNonNull(siteName, "siteName");

@@ -175,4 +175,28 @@ class BackupApiReplicationTest {
         assertThat(kyiv.probe()).isInstanceOfSatisfying(PgStatus.Standby.class,
                 s -> assertThat(s.upstreamHost()).isEqualTo(PgTestSites.FRANKFURT));
     }
+
+    /**
+     * A standby whose primary is unreachable tries again every second (wal_retrieve_retry_interval), not every 5 s:
+     * told to follow a new primary that refused its first connection, it must stream well within fail_after, or it
+     * leaves the in-sync set that the new primary's first commits should wait for.
+     */
+    @Test
+    void aStandbyRetriesItsUnreachablePrimaryEverySecondAndStreamsOnceItIsBack() throws Exception {
+        await().atMost(WAIT).until(() -> frankfurt.probe() instanceof PgStatus.Standby s && s.streaming());
+        kyiv.stop(StopMode.FAST);
+        String refused = "could not connect to the primary server";
+        // four attempts within 8 s: at the default 5 s interval there would be two
+        await("four connection attempts from frankfurt while kyiv is down").atMost(Duration.ofSeconds(8)).pollInterval(Duration.ofMillis(100))
+                .until(() -> occurrences(frankfurt.logTail(400), refused) >= 4);
+        kyiv.start();
+        PgTestSites.exec(kyiv, "INSERT INTO t VALUES (2)");
+        await().atMost(WAIT).until(() -> PgTestSites.idsOrEmpty(frankfurt, "t").equals(List.of(1L, 2L)));
+    }
+
+    private static int occurrences(String text, String needle) {
+        int n = 0;
+        for (int i = text.indexOf(needle); i >= 0; i = text.indexOf(needle, i + 1)) n++;
+        return n;
+    }
 }
