@@ -106,8 +106,9 @@ public final class Gateway implements AutoCloseable {
         watcher.start();
         checker = new HealthChecker(admin, transport);
         checker.start(gw.services(), router.upstreamsByService());
-        log.info("event=gateway_started http={} admin={} tcp_listeners={} transport={} routes={} services={}", httpAddress(), adminAddress(),
-                gw.tcpListeners().size(), transport.name(), gw.routes().size(), gw.services().size());
+        log.info("event=gateway_started http={} admin={} tcp_listeners={} transport={} event_loop_policy={} routes={} services={}", httpAddress(),
+                adminAddress(), gw.tcpListeners().size(), transport.name(), transport.schedBatch() ? "batch" : "normal", gw.routes().size(),
+                gw.services().size());
     }
 
     private Channel listen(String what, int port, ChannelInitializer<Channel> init, boolean autoRead, EventLoopGroup group) {

@@ -15,16 +15,54 @@ import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.util.IntSupplier;
 import io.netty.util.concurrent.DefaultThreadFactory;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** Native epoll on Linux when it loads, NIO otherwise: the event loops and the channel classes that go with them. */
-record Transport(String name, IoHandlerFactory factory, Class<? extends ServerChannel> serverChannel, Class<? extends SocketChannel> channel) {
+record Transport(String name, IoHandlerFactory factory, Class<? extends ServerChannel> serverChannel, Class<? extends SocketChannel> channel,
+                 boolean schedBatch) {
+    private static final Logger log = LoggerFactory.getLogger(Transport.class);
 
     static Transport best() {
         if (Epoll.isAvailable()) {
             IoHandlerFactory f = YIELD_BEFORE_WAIT ? EpollIoHandler.newFactory(0, () -> Transport::yieldBeforeWait) : EpollIoHandler.newFactory();
-            return new Transport(YIELD_BEFORE_WAIT ? "epoll" : "epoll-no-yield", f, EpollServerSocketChannel.class, EpollSocketChannel.class);
+            return new Transport(YIELD_BEFORE_WAIT ? "epoll" : "epoll-no-yield", f, EpollServerSocketChannel.class, EpollSocketChannel.class, SCHED_BATCH);
         }
-        return new Transport("nio", NioIoHandler.newFactory(), NioServerSocketChannel.class, NioSocketChannel.class);
+        return new Transport("nio", NioIoHandler.newFactory(), NioServerSocketChannel.class, NioSocketChannel.class, SCHED_BATCH);
+    }
+
+    Transport withSchedBatch(boolean on) {
+        return new Transport(name, factory, serverChannel, channel, on);
+    }
+
+    /** On with -Dtandem.gateway.sched_batch=true. */
+    static final boolean SCHED_BATCH = Boolean.getBoolean("tandem.gateway.sched_batch");
+
+    /**
+     * Puts the calling thread under Linux's SCHED_BATCH policy (same priority, no preemption of the running task when
+     * it is woken), through util-linux's {@code chrt} on the thread's own id from /proc/thread-self; no privilege is
+     * needed for that. Returns false, and the thread keeps its policy, where that is not possible.
+     */
+    static boolean toSchedBatch() {
+        try {
+            String self = java.nio.file.Files.readSymbolicLink(java.nio.file.Path.of("/proc/thread-self")).toString(); // PID/task/TID
+            String tid = self.substring(self.lastIndexOf('/') + 1);
+            Process p = new ProcessBuilder("chrt", "--batch", "--pid", "0", tid).redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).trim();
+            if (!p.waitFor(5, java.util.concurrent.TimeUnit.SECONDS) || p.exitValue() != 0) {
+                log.warn("event=gateway_sched_batch_failed thread={} error=\"chrt: {}\" msg=\"the event loop keeps the normal policy\"",
+                        Thread.currentThread().getName(), out);
+                return false;
+            }
+            return true;
+        } catch (java.io.IOException | RuntimeException e) {
+            log.warn("event=gateway_sched_batch_failed thread={} error=\"{}\" msg=\"the event loop keeps the normal policy (is util-linux's chrt on the PATH?)\"",
+                    Thread.currentThread().getName(), e.getMessage());
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
     }
 
     /** On unless -Dtandem.gateway.yield_before_wait=false. */
@@ -52,6 +90,11 @@ record Transport(String name, IoHandlerFactory factory, Class<? extends ServerCh
     }
 
     EventLoopGroup group(int threads, String prefix) {
-        return new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory(prefix, true), factory);
+        DefaultThreadFactory base = new DefaultThreadFactory(prefix, true);
+        java.util.concurrent.ThreadFactory tf = !schedBatch ? base : r -> base.newThread(() -> {
+            toSchedBatch();
+            r.run();
+        });
+        return new MultiThreadIoEventLoopGroup(threads, tf, factory);
     }
 }
