@@ -84,7 +84,8 @@ final class GatewayBench implements Callable<Integer> {
     int sparePort;
 
     @Option(names = "--rounds", defaultValue = "1", description = "times the whole sequence is run; ratios use each label's best round "
-            + "by requests/s (the least disturbed on a shared machine, as the peers' summarize.py) (default: ${DEFAULT-VALUE})")
+            + "by requests/s (the least disturbed on a shared machine, as the peers' summarize.py), and a 'pairs' line compares each round's "
+            + "runs with each other (default: ${DEFAULT-VALUE})")
     int rounds;
 
     @Option(names = "--keep", description = "keep the working folder (configs, runner logs with wrk's full output)")
@@ -96,6 +97,8 @@ final class GatewayBench implements Callable<Integer> {
     private PrintWriter out;
     private PrintWriter err;
     private final Map<String, List<Map<String, String>>> figures = new LinkedHashMap<>();
+    /** The round being run (1-based), for the figures it yields. */
+    private int round = 1;
     private final Map<String, Long> peakRssKib = new LinkedHashMap<>();
     /** Runs for the whole benchmark; each figure is printed with the machine's stalls in its measured window. */
     private final StallMeter stalls = new StallMeter();
@@ -160,7 +163,8 @@ final class GatewayBench implements Callable<Integer> {
             stalls.start();
             for (int i = 0; i < sequence.size(); i++) {
                 String t = sequence.get(i);
-                if (rounds > 1 && i % targets.size() == 0) log("round " + (i / targets.size() + 1) + "/" + rounds);
+                round = i / targets.size() + 1;
+                if (rounds > 1 && i % targets.size() == 0) log("round " + round + "/" + rounds);
                 Map<String, String> extra = new LinkedHashMap<>();
                 Path pidFile = null;
                 String target = t;
@@ -220,6 +224,7 @@ final class GatewayBench implements Callable<Integer> {
                     }
                     // the figure is printed as wrk ends: its measured window is the DURATION seconds before this line
                     StallMeter.Summary st = stalls.between(end - TimeUnit.SECONDS.toNanos(windowSeconds()) - WINDOW_SLACK_NANOS, end);
+                    kv.put("round", Integer.toString(round));
                     kv.put("machine_stalls", Integer.toString(st.count()));
                     kv.put("longest_stall_ms", String.format(Locale.ROOT, "%.1f", st.longestMs()));
                     out.println("  " + m.group(1) + " " + m.group(2) + " measured window: " + st + " (wakes of a sleeping bench thread that came "
@@ -301,10 +306,48 @@ final class GatewayBench implements Callable<Integer> {
                 out.println(String.format(Locale.ROOT, "ratio %s/%s %s: rps=%.2f p99_delta_ms=%+.3f proxy_cores=%s/%s other_cores=%s/%s machine_stalls=%s/%s%s%s",
                         ours, peer, size, rps, dp99, a.get("proxy_cores"), b.get("proxy_cores"), a.get("other_cores"), b.get("other_cores"),
                         a.get("machine_stalls"), b.get("machine_stalls"), rounds > 1 ? " (best of " + rounds + " rounds each)" : "", valid));
+                String pairs = pairs(figures.get(ours + " " + size), figures.get(peer + " " + size));
+                if (rounds > 1 && !pairs.isEmpty()) out.println("pairs " + ours + "/" + peer + " " + size + ": " + pairs);
             } catch (RuntimeException e) {
                 out.println("ratio " + ours + "/" + peer + " " + size + ": NA (" + e.getMessage() + ")");
             }
         }
+    }
+
+    /**
+     * Each round's two runs compared with each other (they ran a minute or so apart, where the best rounds of each may
+     * be far apart on a machine whose load drifts): the ratios in round order and their median, then the p99 deltas.
+     * Empty when no round has a figure from both.
+     */
+    static String pairs(List<Map<String, String>> ours, List<Map<String, String>> peer) {
+        if (ours == null || peer == null) return "";
+        List<Double> rps = new ArrayList<>();
+        List<Double> p99 = new ArrayList<>();
+        for (Map<String, String> a : ours) {
+            for (Map<String, String> b : peer) {
+                if (!a.get("round").equals(b.get("round"))) continue;
+                try {
+                    double r = Double.parseDouble(a.get("rps")) / Double.parseDouble(b.get("rps"));
+                    double d = Double.parseDouble(a.get("p99_ms")) - Double.parseDouble(b.get("p99_ms"));
+                    rps.add(r);
+                    p99.add(d);
+                } catch (RuntimeException e) {
+                    // NA in one of them: no pair
+                }
+            }
+        }
+        if (rps.isEmpty()) return "";
+        return "rps=" + String.join(" ", rps.stream().map(x -> String.format(Locale.ROOT, "%.2f", x)).toList())
+                + String.format(Locale.ROOT, " median=%.2f", median(rps))
+                + " p99_delta_ms=" + String.join(" ", p99.stream().map(x -> String.format(Locale.ROOT, "%+.3f", x)).toList())
+                + String.format(Locale.ROOT, " median=%+.3f", median(p99)) + " (each round's two runs, in round order)";
+    }
+
+    static double median(List<Double> xs) {
+        List<Double> s = new ArrayList<>(xs);
+        s.sort(null);
+        int n = s.size();
+        return n % 2 == 1 ? s.get(n / 2) : (s.get(n / 2 - 1) + s.get(n / 2)) / 2;
     }
 
     /** The round with the most requests/s (the least disturbed one), or null. */

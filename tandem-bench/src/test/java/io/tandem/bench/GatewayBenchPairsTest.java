@@ -1,0 +1,38 @@
+package io.tandem.bench;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** The per-round comparison printed under each ratio when the benchmark runs several rounds. */
+class GatewayBenchPairsTest {
+
+    private static Map<String, String> run(int round, String rps, String p99) {
+        return Map.of("round", Integer.toString(round), "rps", rps, "p99_ms", p99);
+    }
+
+    @Test
+    void eachRoundIsComparedWithTheSameRoundOfThePeerAndTheMedianIsPrinted() {
+        List<Map<String, String>> gateway = List.of(run(1, "900", "5.0"), run(2, "1100", "4.0"), run(3, "2000", "9.0"));
+        List<Map<String, String>> haproxy = List.of(run(1, "1000", "3.0"), run(2, "1000", "4.5"), run(3, "1000", "3.0"));
+        assertThat(GatewayBench.pairs(gateway, haproxy)).isEqualTo(
+                "rps=0.90 1.10 2.00 median=1.10 p99_delta_ms=+2.000 -0.500 +6.000 median=+2.000 (each round's two runs, in round order)");
+    }
+
+    @Test
+    void aRoundMissingOnOneSideOrWithoutFiguresMakesNoPair() {
+        List<Map<String, String>> gateway = List.of(run(1, "NA", "NA"), run(2, "1200", "4.0"), run(3, "1000", "5.0"));
+        List<Map<String, String>> haproxy = List.of(run(1, "1000", "3.0"), run(2, "1000", "3.0"));
+        assertThat(GatewayBench.pairs(gateway, haproxy)).isEqualTo(
+                "rps=1.20 median=1.20 p99_delta_ms=+1.000 median=+1.000 (each round's two runs, in round order)");
+        assertThat(GatewayBench.pairs(List.of(run(1, "1000", "3.0")), List.of(run(2, "1000", "3.0")))).isEmpty();
+        assertThat(GatewayBench.pairs(null, haproxy)).isEmpty();
+    }
+
+    @Test
+    void theMedianOfAnEvenCountIsTheMeanOfTheMiddleTwo() {
+        assertThat(GatewayBench.median(List.of(3.0, 1.0, 4.0, 2.0))).isEqualTo(2.5);
+    }
+}
