@@ -374,11 +374,29 @@ final class PostgresDriver implements ResourceDriver {
                 (System.nanoTime() - t0) / 1_000_000);
     }
 
+    /**
+     * Applied on the driver's worker, not on the caller's thread: the agent calls this from its lease loop while holding
+     * the lease, and applying a set (rewrite the settings, reload, wait for them, a CHECKPOINT when standbys are first
+     * named) takes 150-400 ms on a busy machine. Done there, two changes in a row kept the lease from being renewed for
+     * 951 ms and a healthy primary fenced itself (seen in ThreeSitesFailoverTest's setup while two standbys were
+     * cloned). Safe as it is: until a set is applied the server waits for the previous one, and the agent reports only
+     * the sites {@link DriverStatus#waitingFor()} says are applied. Only the latest set asked for is applied.
+     */
     @Override
     public void waitFor(Set<String> sites) {
-        if (resource.mode() != ReplicationMode.SYNC || sites.equals(waitingFor) || serving != LocalRole.PRIMARY) return;
+        if (resource.mode() != ReplicationMode.SYNC || serving != LocalRole.PRIMARY) return;
+        Set<String> want = Set.copyOf(sites);
+        Set<String> pending = pendingWaitFor.get();
+        if (pending == null ? want.equals(waitingFor) : want.equals(pending)) return;
+        if (pendingWaitFor.getAndSet(want) == null && !closed) worker.execute(this::applyPendingWaitFor);
+    }
+
+    private final java.util.concurrent.atomic.AtomicReference<Set<String>> pendingWaitFor = new java.util.concurrent.atomic.AtomicReference<>();
+
+    private void applyPendingWaitFor() {
         synchronized (lock) {
-            if (serving != LocalRole.PRIMARY) return;
+            Set<String> sites = pendingWaitFor.getAndSet(null);
+            if (sites == null || serving != LocalRole.PRIMARY || sites.equals(waitingFor)) return;
             try {
                 applyWaitFor(sites);
             } catch (PgException e) {
