@@ -41,27 +41,23 @@ record Transport(String name, IoHandlerFactory factory, Class<? extends ServerCh
     /**
      * Puts the calling thread under Linux's SCHED_BATCH policy (same priority, no preemption of the running task when
      * it is woken), through util-linux's {@code chrt} on the thread's own id from /proc/thread-self; no privilege is
-     * needed for that. Returns false, and the thread keeps its policy, where that is not possible.
+     * needed for that. Where that is not possible it says so, and the thread keeps its policy.
      */
-    static boolean toSchedBatch() {
+    static void toSchedBatch() {
         try {
             String self = java.nio.file.Files.readSymbolicLink(java.nio.file.Path.of("/proc/thread-self")).toString(); // PID/task/TID
             String tid = self.substring(self.lastIndexOf('/') + 1);
             Process p = new ProcessBuilder("chrt", "--batch", "--pid", "0", tid).redirectErrorStream(true).start();
-            String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).trim();
-            if (!p.waitFor(5, java.util.concurrent.TimeUnit.SECONDS) || p.exitValue() != 0) {
+            String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).trim(); // until chrt exits
+            if (p.waitFor() != 0) {
                 log.warn("event=gateway_sched_batch_failed thread={} error=\"chrt: {}\" msg=\"the event loop keeps the normal policy\"",
                         Thread.currentThread().getName(), out);
-                return false;
             }
-            return true;
         } catch (java.io.IOException | RuntimeException e) {
             log.warn("event=gateway_sched_batch_failed thread={} error=\"{}\" msg=\"the event loop keeps the normal policy (is util-linux's chrt on the PATH?)\"",
                     Thread.currentThread().getName(), e.getMessage());
-            return false;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return false;
         }
     }
 

@@ -15,6 +15,8 @@ class TransportTest {
     @Test
     void eventLoopsRunUnderSchedBatchWhenAskedAndUnderTheNormalPolicyOtherwise() throws Exception {
         assumeTrue(Files.exists(Path.of("/proc/thread-self/sched")), "no /proc/thread-self/sched: not Linux");
+        assumeTrue(java.util.stream.Stream.of(System.getenv().getOrDefault("PATH", "").split(java.io.File.pathSeparator))
+                .anyMatch(d -> Files.isExecutable(Path.of(d, "chrt"))), "no chrt on the PATH (util-linux): the option only warns then");
         assertThat(policyOfALoopThread(Transport.best().withSchedBatch(true))).as("SCHED_BATCH is policy 3").isEqualTo(3);
         assertThat(policyOfALoopThread(Transport.best().withSchedBatch(false))).as("SCHED_OTHER is policy 0").isEqualTo(0);
     }
