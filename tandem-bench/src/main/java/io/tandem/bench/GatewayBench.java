@@ -15,6 +15,7 @@ import java.nio.file.Path;
 import java.time.LocalTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -36,8 +37,11 @@ import picocli.CommandLine.Spec;
  * loopback, one nginx backend with two listeners, the same CPU pinning for every system). Runs, in one go:
  * the backend direct, HAProxy and nginx in HTTP and TCP mode, and our gateway in HTTP mode (a route for "/"
  * to an active-active service over the two backend listeners) and in TCP mode (a TCP listener to the same
- * service). The gateway is started by the peer runner itself ({@code SUT_CMD}), so it is pinned and its
- * CPU is accounted exactly like the peers'.
+ * service). This process starts the gateway itself, pinned to the runner's PROXY_CPUS with taskset, and hands its
+ * pid to the runner (SUT_PID), which accounts its CPU like the peers'. It does not go through the runner's SUT_CMD,
+ * which starts a command under setsid: a session of its own is, with Linux's autogroup, a scheduling group of its own,
+ * while HAProxy and nginx run in the runner's session with the backend they share their CPU with (see
+ * {@link #ownSession}).
  *
  * <p>No agents run, so this process serves the cluster state the gateway polls: a tiny {@code GET /v1/cluster}
  * on each site's api address answering as a Raft leader that both sites are healthy (an active-active
@@ -87,6 +91,19 @@ final class GatewayBench implements Callable<Integer> {
             + "by requests/s (the least disturbed on a shared machine, as the peers' summarize.py), and a 'pairs' line compares each round's "
             + "runs with each other (default: ${DEFAULT-VALUE})")
     int rounds;
+
+    /**
+     * Why the default differs from the runner's SUT_CMD: with autogroup on (Debian's kernels), a process under setsid gets a
+     * scheduling group of its own, so the gateway would share its CPU with the backend as one group against another, while
+     * HAProxy shares it as a task of the backend's own group. Measured 2026-12-06 (TCP, 1 KiB, perf sched): in its own session
+     * the gateway preempted the backend at each wake; in the runner's session the backend preempted the gateway right after
+     * the first request forwarded; HAProxy and the backend took turns of ~0.7 ms. Requests/s were alike either way (3 pairs:
+     * 0.78/0.84/0.85 of HAProxy in the runner's session, 1.03/0.75/0.77 in its own), so this is about equal conditions, not a gain.
+     */
+    @Option(names = "--own-session", description = "start the gateway through the runner's SUT_CMD (under setsid: in a session, and so a "
+            + "Linux autogroup, of its own) instead of in the runner's session like HAProxy and nginx; shows what a scheduling group of "
+            + "its own costs on a CPU shared with the backend")
+    boolean ownSession;
 
     @Option(names = "--keep", description = "keep the working folder (configs, runner logs with wrk's full output)")
     boolean keep;
@@ -149,6 +166,7 @@ final class GatewayBench implements Callable<Integer> {
         int b1 = Integer.parseInt(env.getOrDefault("BACKEND1_PORT", "28081"));
         int b2 = Integer.parseInt(env.getOrDefault("BACKEND2_PORT", "28082"));
 
+        Runtime.getRuntime().addShutdownHook(stopOnExit); // Ctrl-C: the gateway this process started ends with it
         Path work = Files.createTempDirectory("tandem-bench-gateway-");
         List<HttpServer> cluster = new ArrayList<>();
         try {
@@ -173,15 +191,35 @@ final class GatewayBench implements Callable<Integer> {
                     Path cfg = work.resolve(t + ".yaml");
                     Files.writeString(cfg, config(apiPort, tcp ? sparePort : proxyPort, adminPort, tcp ? proxyPort : 0, b1, b2));
                     pidFile = work.resolve(t + ".pid");
-                    // exec: the pid written is the JVM's, sampled for RSS; the runner ends the whole process group.
-                    extra.put("SUT_CMD", "echo $$ > '" + pidFile + "'; exec '" + java + "' " + jvm + " -Dtandem.peer=gateway -cp '" + cp
-                            + "' io.tandem.cli.Main gateway --config '" + cfg + "'");
+                    if (ownSession) {
+                        // exec: the pid written is the JVM's, sampled for RSS; the runner ends the whole process group.
+                        extra.put("SUT_CMD", "echo $$ > '" + pidFile + "'; exec '" + java + "' " + jvm + " -Dtandem.peer=gateway -cp '" + cp
+                                + "' io.tandem.cli.Main gateway --config '" + cfg + "'");
+                    } else {
+                        List<String> cmd = gatewayCommand(env.getOrDefault("PROXY_CPUS", "0"), java, jvm, cp, cfg);
+                        Path gwLog = work.resolve(t + "-gateway.log");
+                        gateway = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(gwLog.toFile()).start();
+                        Files.writeString(pidFile, Long.toString(gateway.pid()));
+                        if (!awaitListening(gateway, proxyPort, 60)) {
+                            err.println("tandem bench gateway: the gateway for " + t + (gateway.isAlive() ? " did not listen on 127.0.0.1:" + proxyPort + " within 60 s"
+                                    : " exited with " + gateway.exitValue() + " before it listened on 127.0.0.1:" + proxyPort) + "; last lines of " + gwLog + ":");
+                            tail(gwLog, 25);
+                            keep = true;
+                            return 1;
+                        }
+                        extra.put("SUT_PID", Long.toString(gateway.pid()));
+                    }
                     extra.put("NAME", t);
                     target = "sut";
                 }
                 if (duration != null) extra.put("DURATION", Integer.toString(duration));
                 extra.put("WARMUP", Integer.toString(warmup));
-                int rc = runTarget(dir, target, t, extra, pidFile, work.resolve(t + ".log"));
+                int rc;
+                try {
+                    rc = runTarget(dir, target, t, extra, pidFile, work.resolve(t + ".log"));
+                } finally {
+                    stopGateway();
+                }
                 if (rc != 0) {
                     err.println("tandem bench gateway: " + t + " failed (exit " + rc + "); last lines of " + work.resolve(t + ".log") + ":");
                     tail(work.resolve(t + ".log"), 25);
@@ -192,6 +230,8 @@ final class GatewayBench implements Callable<Integer> {
             summary();
             return 0;
         } finally {
+            stopGateway();
+            Runtime.getRuntime().removeShutdownHook(stopOnExit);
             stalls.interrupt();
             cluster.forEach(s -> s.stop(0));
             if (keep) {
@@ -200,6 +240,54 @@ final class GatewayBench implements Callable<Integer> {
                 deleteTree(work);
             }
         }
+    }
+
+    /**
+     * The gateway's command when this process starts it: pinned like the peers (the runner's PROXY_CPUS, default CPU 0; none
+     * when empty) by taskset, which execs java, so the pid is the JVM's; the JVM flags are split at spaces.
+     */
+    static List<String> gatewayCommand(String cpus, String java, String jvm, String cp, Path cfg) {
+        List<String> cmd = new ArrayList<>();
+        if (!cpus.isBlank()) cmd.addAll(List.of("taskset", "-c", cpus.trim()));
+        cmd.add(java);
+        if (!jvm.isBlank()) cmd.addAll(Arrays.asList(jvm.trim().split("\\s+")));
+        cmd.addAll(List.of("-Dtandem.peer=gateway", "-cp", cp, "io.tandem.cli.Main", "gateway", "--config", cfg.toString()));
+        return cmd;
+    }
+
+    /** The gateway this process started for the runner being run, if any. */
+    private volatile Process gateway;
+    private final Thread stopOnExit = new Thread(this::stopGateway, "stop-gateway");
+
+    /** Ends the gateway this process started (SIGTERM, then SIGKILL after 10 s), if it runs. */
+    private void stopGateway() {
+        Process p = gateway;
+        if (p == null) return;
+        gateway = null;
+        p.destroy();
+        try {
+            if (!p.waitFor(10, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                p.waitFor(10, TimeUnit.SECONDS);
+            }
+        } catch (InterruptedException e) {
+            p.destroyForcibly();
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Until something accepts connections on 127.0.0.1:port; false when the process ends first or the time is up. */
+    private static boolean awaitListening(Process p, int port, int seconds) throws InterruptedException {
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+        while (System.nanoTime() < end && p.isAlive()) {
+            try (java.net.Socket s = new java.net.Socket()) {
+                s.connect(new java.net.InetSocketAddress("127.0.0.1", port), 500);
+                return true;
+            } catch (IOException e) {
+                Thread.sleep(100);
+            }
+        }
+        return false;
     }
 
     /** One runner (run.sh TARGET): its figure lines go to stdout as they come, everything else to a log. */

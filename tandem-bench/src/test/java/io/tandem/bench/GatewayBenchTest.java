@@ -6,8 +6,8 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
-/** The per-round comparison printed under each ratio when the benchmark runs several rounds. */
-class GatewayBenchPairsTest {
+/** Pieces of the gateway benchmark that need no peer: the per-round comparison printed under each ratio, the gateway's command. */
+class GatewayBenchTest {
 
     private static Map<String, String> run(int round, String rps, String p99) {
         return Map.of("round", Integer.toString(round), "rps", rps, "p99_ms", p99);
@@ -34,5 +34,14 @@ class GatewayBenchPairsTest {
     @Test
     void theMedianOfAnEvenCountIsTheMeanOfTheMiddleTwo() {
         assertThat(GatewayBench.median(List.of(3.0, 1.0, 4.0, 2.0))).isEqualTo(2.5);
+    }
+
+    @Test
+    void theGatewayStartedByTheBenchIsPinnedLikeThePeersWithItsFlagsSplitAtSpaces() {
+        assertThat(GatewayBench.gatewayCommand("0", "/jdk/bin/java", " -Xmx128m  -XX:+UseSerialGC ", "a.jar:lib/*", java.nio.file.Path.of("/w/g.yaml")))
+                .containsExactly("taskset", "-c", "0", "/jdk/bin/java", "-Xmx128m", "-XX:+UseSerialGC", "-Dtandem.peer=gateway",
+                        "-cp", "a.jar:lib/*", "io.tandem.cli.Main", "gateway", "--config", "/w/g.yaml");
+        assertThat(GatewayBench.gatewayCommand("", "java", "", "cp", java.nio.file.Path.of("g.yaml")))
+                .containsExactly("java", "-Dtandem.peer=gateway", "-cp", "cp", "io.tandem.cli.Main", "gateway", "--config", "g.yaml");
     }
 }
