@@ -231,7 +231,11 @@ final class GatewayBench implements Callable<Integer> {
             return 0;
         } finally {
             stopGateway();
-            Runtime.getRuntime().removeShutdownHook(stopOnExit);
+            try {
+                Runtime.getRuntime().removeShutdownHook(stopOnExit);
+            } catch (IllegalStateException e) {
+                // Ctrl-C: the JVM is shutting down and runs the hook itself
+            }
             stalls.interrupt();
             cluster.forEach(s -> s.stop(0));
             if (keep) {
