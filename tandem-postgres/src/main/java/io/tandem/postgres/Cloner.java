@@ -153,7 +153,12 @@ public final class Cloner {
         }
     }
 
-    /** The standby's side: fills the (empty) data directory of {@code target} from the stream. */
+    /**
+     * The standby's side: fills the (empty) data directory of {@code target} from the stream. When the stream breaks off
+     * (the primary fenced or stopped mid-copy), what was received is removed again: it was empty before, so all of it
+     * is this copy's, and a half copy left there (files not yet handed to the PostgreSQL user, no end of stream) would
+     * neither start nor let the next attempt clone into it.
+     */
     public static long receiveBackup(InputStream in, PgServer target) {
         Path dir = target.options().dataDir();
         target.prepareEmptyDataDir();
@@ -161,9 +166,23 @@ public final class Cloner {
             long bytes = DataDirStream.read(in, dir);
             target.user().own(dir);
             return bytes;
-        } catch (IOException e) {
-            throw new PgException("receiving the clone into " + dir + " failed: " + e.getMessage()
-                    + ". Empty the directory and clone again", e);
+        } catch (IOException | RuntimeException e) {
+            String removed = emptyQuietly(dir) ? "the partial copy was removed, so the next attempt clones again"
+                    : "the partial copy could not all be removed: empty " + dir + " and clone again";
+            throw new PgException("receiving the clone into " + dir + " failed: " + e.getMessage() + "; " + removed, e);
+        }
+    }
+
+    /** Deletes everything below {@code dir}, keeping {@code dir}; false if something could not be deleted. */
+    private static boolean emptyQuietly(Path dir) {
+        try (var walk = java.nio.file.Files.walk(dir)) {
+            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).filter(p -> !p.equals(dir)).toList()) {
+                java.nio.file.Files.deleteIfExists(p);
+            }
+            return true;
+        } catch (IOException | RuntimeException e) {
+            log.warn("event=pg_clone_cleanup_failed dir={} error=\"{}\"", dir, e.getMessage());
+            return false;
         }
     }
 
