@@ -192,9 +192,9 @@ final class GatewayBench implements Callable<Integer> {
                     Files.writeString(cfg, config(apiPort, tcp ? sparePort : proxyPort, adminPort, tcp ? proxyPort : 0, b1, b2));
                     pidFile = work.resolve(t + ".pid");
                     if (ownSession) {
-                        // exec: the pid written is the JVM's, sampled for RSS; the runner ends the whole process group.
-                        extra.put("SUT_CMD", "echo $$ > '" + pidFile + "'; exec '" + java + "' " + jvm + " -Dtandem.peer=gateway -cp '" + cp
-                                + "' io.tandem.cli.Main gateway --config '" + cfg + "'");
+                        // the runner pins it; exec: the pid written is the JVM's, sampled for RSS; the runner ends the whole process group
+                        extra.put("SUT_CMD", "echo $$ > " + shellQuoted(pidFile.toString()) + "; exec "
+                                + String.join(" ", gatewayCommand("", java, jvm, cp, cfg).stream().map(GatewayBench::shellQuoted).toList()));
                     } else {
                         List<String> cmd = gatewayCommand(env.getOrDefault("PROXY_CPUS", "0"), java, jvm, cp, cfg);
                         Path gwLog = work.resolve(t + "-gateway.log");
@@ -257,6 +257,11 @@ final class GatewayBench implements Callable<Integer> {
         if (!jvm.isBlank()) cmd.addAll(Arrays.asList(jvm.trim().split("\\s+")));
         cmd.addAll(List.of("-Dtandem.peer=gateway", "-cp", cp, "io.tandem.cli.Main", "gateway", "--config", cfg.toString()));
         return cmd;
+    }
+
+    /** {@code s} as one word for bash: in single quotes, each quote inside closed, escaped and reopened. */
+    static String shellQuoted(String s) {
+        return "'" + s.replace("'", "'\\''") + "'";
     }
 
     /** The gateway this process started for the runner being run, if any. */

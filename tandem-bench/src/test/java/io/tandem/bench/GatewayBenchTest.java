@@ -44,4 +44,10 @@ class GatewayBenchTest {
         assertThat(GatewayBench.gatewayCommand("", "java", "", "cp", java.nio.file.Path.of("g.yaml")))
                 .containsExactly("java", "-Dtandem.peer=gateway", "-cp", "cp", "io.tandem.cli.Main", "gateway", "--config", "g.yaml");
     }
+
+    @Test
+    void aWordHandedToTheRunnersShellStaysOneWord() {
+        assertThat(GatewayBench.shellQuoted("/w/lib/*")).isEqualTo("'/w/lib/*'");
+        assertThat(GatewayBench.shellQuoted("it's")).isEqualTo("'it'\\''s'");
+    }
 }

@@ -175,9 +175,9 @@ public final class Cloner {
 
     /** Deletes everything below {@code dir}, keeping {@code dir}; false if something could not be deleted. */
     private static boolean emptyQuietly(Path dir) {
-        try (var walk = java.nio.file.Files.walk(dir)) {
-            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).filter(p -> !p.equals(dir)).toList()) {
-                java.nio.file.Files.deleteIfExists(p);
+        try (var children = java.nio.file.Files.list(dir)) {
+            for (Path child : children.toList()) {
+                EmbeddedBinaries.deleteTree(child);
             }
             return true;
         } catch (IOException | RuntimeException e) {
