@@ -25,6 +25,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Set;
+import java.util.Optional;
 import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -56,6 +57,21 @@ public final class Agent implements AutoCloseable {
     static final long PRIMARY_HEARTBEAT_MS = 100;
     /** The control loop's tick. */
     static final long FAST_MS = 50;
+    /**
+     * The leader hands Raft leadership to the preferred witness once it has heard it steadily this long. Ratis' own
+     * priority rule did it as soon as the witness' log was up to date: in CI a witness started 10 s after the sites on a
+     * busy machine was made leader 1.2 s after its start, its first answers were late, and the primary, cloning to both
+     * standbys, fenced itself ("no quorum contact for 901ms").
+     */
+    static final long HAND_OVER_AFTER_MS = 5000;
+    /**
+     * A hand-over is an election, so it waits for a calm cluster: every resource has a primary and no member is catching
+     * up (cloning or streaming to catch up loads the machine, and a late answer then costs a lease). After this long it
+     * goes ahead anyway, so a standby that never catches up does not keep the witness from leading.
+     */
+    static final long HAND_OVER_ANYWAY_AFTER_MS = 60_000;
+    /** A hand-over that failed or did not take is tried again after this long. */
+    static final long HAND_OVER_RETRY_MS = 10_000;
 
     private final TandemConfig config;
     private final PeerConfig me;
@@ -83,11 +99,17 @@ public final class Agent implements AutoCloseable {
     private final long startedMs = monoMs();
     private volatile boolean warnedNoQuorumAtStart;
     private volatile String lastReason = "";
+    /** The preferred witness (witness.preferred_leader), unless that is this peer or there is none. */
+    private final Optional<String> handOverTo;
+    private final AtomicBoolean handOverInFlight = new AtomicBoolean();
+    private volatile long lastHandOverMs = Long.MIN_VALUE / 2;
 
     private Agent(TandemConfig config, PeerConfig me) throws IOException {
         this.config = config;
         this.me = me;
-        this.book = new HeartbeatBook(Agent::monoMs);
+        // a run of heartbeats breaks after four missed ones
+        this.book = new HeartbeatBook(Agent::monoMs, 4 * config.timing().heartbeat().toMillis());
+        this.handOverTo = config.peers().stream().filter(PeerConfig::preferredLeader).map(PeerConfig::name).filter(n -> !n.equals(me.name())).findFirst();
         List<String> peerNames = config.peers().stream().map(PeerConfig::name).toList();
         this.sm = new TandemStateMachine(book, peerNames, leader -> LOG.info("event=leader-changed peer={} leader={}", me.name(), leader.isEmpty() ? "none" : leader));
         this.raft = new RaftNode(config, me, sm);
@@ -389,6 +411,7 @@ public final class Agent implements AutoCloseable {
                     book.decided(new DecisionNote(d.reason().code().name(), d.reason().message(), System.currentTimeMillis()));
                 }
                 if (d.command().isEmpty()) {
+                    handOverToPreferredLeader();
                     return;
                 }
                 Command c = d.command().get();
@@ -401,6 +424,50 @@ public final class Agent implements AutoCloseable {
         } catch (IOException | RuntimeException e) {
             LOG.warn("event=control-tick-failed peer={} error=\"{}\"", me.name(), rootMessage(e));
         }
+    }
+
+    /**
+     * On the leader, with nothing to change: hands leadership to the preferred witness once this leader has heard it
+     * steadily for {@link #HAND_OVER_AFTER_MS}, the cluster is {@link #calm} (or {@link #HAND_OVER_ANYWAY_AFTER_MS} has
+     * passed) and no switchover or failover runs (a hand-over blocks writes to the log for a moment). Ratis sends the
+     * witness StartLeaderElection when its log is up to date, so it wins at once.
+     */
+    private void handOverToPreferredLeader() {
+        if (handOverTo.isEmpty() || monoMs() - lastHandOverMs < HAND_OVER_RETRY_MS || handOverInFlight.get()) {
+            return;
+        }
+        String to = handOverTo.get();
+        long steadyMs = book.heardSteadilyForMs(to);
+        ClusterState state = sm.state();
+        if (steadyMs < HAND_OVER_AFTER_MS || (steadyMs < HAND_OVER_ANYWAY_AFTER_MS && !calm(state))
+                || state.runbooks().stream().anyMatch(io.tandem.model.state.Runbook::running) || !handOverInFlight.compareAndSet(false, true)) {
+            return;
+        }
+        lastHandOverMs = monoMs();
+        // Ratis waits this long for this peer to hear of the new leader; it refuses writes meanwhile
+        long timeoutMs = 2 * config.timing().electionTimeoutMax().toMillis();
+        Thread.ofVirtual().name("tandem-hand-over-" + me.name()).start(() -> {
+            try {
+                LOG.info("event=leadership-hand-over leader={} to={} heard_steadily_ms={}", me.name(), to, steadyMs);
+                RaftClientReply r = raft.transferLeadership(to, timeoutMs);
+                if (!r.isSuccess() && !to.equals(sm.leader())) {
+                    LOG.warn("event=leadership-hand-over-failed leader={} to={} retry_in_ms={} error=\"{}\"", me.name(), to, HAND_OVER_RETRY_MS,
+                            r.getException() == null ? "not answered" : r.getException().getMessage());
+                }
+            } catch (IOException | RuntimeException e) {
+                LOG.warn("event=leadership-hand-over-failed leader={} to={} retry_in_ms={} error=\"{}\"", me.name(), to, HAND_OVER_RETRY_MS, rootMessage(e));
+            } finally {
+                handOverInFlight.set(false);
+            }
+        });
+    }
+
+    /** Every resource has a primary and none of its members is catching up (or not heard yet). */
+    static boolean calm(ClusterState state) {
+        return state.resources().values().stream().allMatch(r -> r.hasPrimary() && r.members().stream().noneMatch(m -> {
+            io.tandem.model.state.MemberState ms = state.memberState(r.name(), m);
+            return ms == io.tandem.model.state.MemberState.CATCHING_UP || ms == io.tandem.model.state.MemberState.UNKNOWN;
+        }));
     }
 
     public boolean fenced() {

@@ -15,15 +15,20 @@ import java.util.function.LongSupplier;
  * fail_after from the moment it took office.
  */
 final class HeartbeatBook {
-    private record Beat(long atMs, SiteReport report) {}
+    /** {@code sinceMs}: when the run of beats this one belongs to began (no gap over {@code runBreakMs}). */
+    private record Beat(long atMs, long sinceMs, SiteReport report) {}
+
 
     private final LongSupplier monotonicMs;
+    /** A gap this long between two beats of a peer starts a new run: several missed heartbeats, not one slow one. */
+    private final long runBreakMs;
     private final Map<String, Beat> beats = new ConcurrentHashMap<>();
     private volatile long leaderSinceMs;
     private volatile DecisionNote decision = DecisionNote.NONE;
 
-    HeartbeatBook(LongSupplier monotonicMs) {
+    HeartbeatBook(LongSupplier monotonicMs, long runBreakMs) {
         this.monotonicMs = monotonicMs;
+        this.runBreakMs = runBreakMs;
         this.leaderSinceMs = monotonicMs.getAsLong();
     }
 
@@ -34,7 +39,15 @@ final class HeartbeatBook {
     }
 
     void record(String peer, SiteReport report) {
-        beats.put(peer, new Beat(monotonicMs.getAsLong(), report));
+        long now = monotonicMs.getAsLong();
+        beats.compute(peer, (p, prev) -> new Beat(now, prev == null || now - prev.atMs() > runBreakMs ? now : prev.sinceMs(), report));
+    }
+
+    /** How long this leader has heard {@code peer} without a gap over {@code runBreakMs} up to now; 0 when not heard lately. */
+    long heardSteadilyForMs(String peer) {
+        Beat b = beats.get(peer);
+        long now = monotonicMs.getAsLong();
+        return b == null || now - b.atMs() > runBreakMs ? 0 : now - b.sinceMs();
     }
 
     /** The controller's latest decision on this leader. */

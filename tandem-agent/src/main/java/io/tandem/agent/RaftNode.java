@@ -123,8 +123,10 @@ final class RaftNode implements AutoCloseable {
         List<RaftPeer> peers = config.peers().stream().map(pc -> RaftPeer.newBuilder()
                 .setId(pc.name())
                 .setAddress(pc.raftAddress())
-                // The witness is the preferred leader: losing a site then rarely costs an election.
-                .setPriority(pc.raftPriority())
+                // All equal: Ratis would hand leadership to a higher-priority peer the moment its log is up to date,
+                // even a witness whose JVM started a second ago on a busy machine. The agent hands it over itself,
+                // once the preferred witness has heartbeated steadily (Agent#handOverToPreferredLeader).
+                .setPriority(0)
                 .build()).toList();
         UUID id = UUID.nameUUIDFromBytes(("tandem:" + config.cluster()).getBytes(StandardCharsets.UTF_8));
         return RaftGroup.valueOf(RaftGroupId.valueOf(id), peers);
@@ -183,6 +185,14 @@ final class RaftNode implements AutoCloseable {
             closeQuietly(old);
             throw e;
         }
+    }
+
+    /**
+     * Asks this peer, as leader, to hand leadership to {@code peer}: Ratis sends it StartLeaderElection once its
+     * log is up to date, so it wins at once instead of after an election timeout. Blocks up to {@code timeoutMs}.
+     */
+    RaftClientReply transferLeadership(String peer, long timeoutMs) throws IOException {
+        return client.admin().transferLeadership(RaftPeerId.valueOf(peer), timeoutMs);
     }
 
     /** The leader's view for status: one request to the leader this peer knows, no retries; the caller falls back to its own copy. */

@@ -80,13 +80,15 @@ final class Probe {
      */
     long awaitSteady() {
         java.util.concurrent.atomic.AtomicLong epoch = new java.util.concurrent.atomic.AtomicLong();
-        await("kyiv primary of db with frankfurt in sync, all peers healthy").atMost(Duration.ofSeconds(40)).pollInterval(Duration.ofMillis(200))
+        await("kyiv primary of db with frankfurt in sync, all peers healthy, the witness leading").atMost(Duration.ofSeconds(40)).pollInterval(Duration.ofMillis(200))
                 .untilAsserted(() -> {
                     JsonNode v = leaderView().orElseThrow(() -> new AssertionError("no leader answered"));
                     JsonNode db = resource(v, DB).orElseThrow(() -> new AssertionError("no resource db in " + v));
                     assertThat(db.path("primary").asText()).as("primary of db in %s", v).isEqualTo(LocalCluster.KYIV);
                     assertThat(texts(db.path("inSync"))).as("in-sync set of db in %s", v).contains(LocalCluster.FRANKFURT);
                     assertThat(v.path("sites").findValuesAsText("health")).as("health of the peers in %s", v).containsExactly("healthy", "healthy", "healthy");
+                    // the scenarios lose a site with the witness leading, as production runs (handed over 5 s after it is heard)
+                    assertThat(v.path("leader").asText()).as("Raft leader in %s", v).isEqualTo(LocalCluster.WITNESS);
                     epoch.set(db.path("epoch").asLong());
                 });
         // from the view that was steady: asking again may find no leader for a moment (failed once so, right after start)

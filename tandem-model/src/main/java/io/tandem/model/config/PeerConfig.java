@@ -15,9 +15,9 @@ public record PeerConfig(String name, PeerKind kind, String address, int raftPor
         return "http://" + address + ":" + apiPort;
     }
 
-    /** Ratis leader priority: the preferred witness above the sites, otherwise all equal. */
-    public int raftPriority() {
-        return isWitness() && priority > 0 ? 2 : 1;
+    /** The witness that should lead Raft when it runs steadily (witness.preferred_leader): losing a site then rarely costs an election. */
+    public boolean preferredLeader() {
+        return isWitness() && priority > 0;
     }
 
     public boolean isWitness() {
