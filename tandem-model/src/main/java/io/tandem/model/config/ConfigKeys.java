@@ -34,7 +34,7 @@ public final class ConfigKeys {
     public static final ConfigKey<Integer> WITNESS_API_PORT = new ConfigKey<>("witness.api_port", ConfigKey.PORT, null,
             "Port of the witness's HTTP API.");
     public static final ConfigKey<Boolean> WITNESS_PREFERRED = new ConfigKey<>("witness.preferred_leader", ConfigKey.BOOL, true,
-            "Make the witness the preferred Raft leader, so losing a site rarely costs an election.");
+            "Make the witness the preferred Raft leader, so losing a site rarely costs an election. The leader hands it leadership once it has heard the witness steadily for 5 s (docs/control-plane.md).");
 
     public static final ConfigKey<String> RES_NAME = new ConfigKey<>("resources[].name", ConfigKey.IDENT, null,
             "Unique name of the replicated resource.");
