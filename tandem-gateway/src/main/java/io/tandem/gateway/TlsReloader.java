@@ -82,17 +82,22 @@ final class TlsReloader {
     }
 
     private void load() throws IOException, CertificateException {
-        SslContextBuilder b = SslContextBuilder.forServer(tls.certFile().toFile(), tls.keyFile().toFile());
+        // Each file is read once, and the bytes checked are the bytes used: a renewal that replaces the certificate
+        // and then the key must never pair the new certificate with the old key, even when it lands between reads
+        // (CI: every new handshake then failed with "Invalid CertificateVerify signature" until the next check).
+        byte[] certPem = Files.readAllBytes(tls.certFile());
+        byte[] keyPem = Files.readAllBytes(tls.keyFile());
+        SslContextBuilder b = SslContextBuilder.forServer(new java.io.ByteArrayInputStream(certPem), new java.io.ByteArrayInputStream(keyPem));
         if (tls.clientCaFile() != null) {
             b.trustManager(tls.clientCaFile().toFile()).clientAuth(io.netty.handler.ssl.ClientAuth.REQUIRE);
         }
         SslContext ctx = b.build();
         X509Certificate leaf;
-        try (InputStream in = Files.newInputStream(tls.certFile())) {
+        try (InputStream in = new java.io.ByteArrayInputStream(certPem)) {
             leaf = (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(in);
         }
         leaf.checkValidity(); // an expired or not yet valid certificate never replaces the one in use
-        checkKeyFits(leaf, tls.keyFile());
+        checkKeyFits(leaf, tls.keyFile(), new String(keyPem, java.nio.charset.StandardCharsets.US_ASCII));
         notAfter = leaf.getNotAfter().toInstant();
         loadedAt = Instant.now();
         current = ctx;
@@ -102,8 +107,7 @@ final class TlsReloader {
      * The private key must belong to the certificate (the TLS library only finds out at the first handshake, when
      * every client would fail): a challenge signed with the key is verified with the certificate's public key.
      */
-    static void checkKeyFits(X509Certificate cert, Path keyFile) throws IOException {
-        String pem = Files.readString(keyFile, java.nio.charset.StandardCharsets.US_ASCII);
+    static void checkKeyFits(X509Certificate cert, Path keyFile, String pem) {
         int begin = pem.indexOf("-----BEGIN PRIVATE KEY-----");
         int end = pem.indexOf("-----END PRIVATE KEY-----");
         if (begin < 0 || end < begin) {
