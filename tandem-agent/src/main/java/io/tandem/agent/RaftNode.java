@@ -44,7 +44,8 @@ final class RaftNode implements AutoCloseable {
     private final Optional<Path> linkFaults;
     private final RaftGroup group;
     private final RaftServer server;
-    private final RaftClient client;
+    private volatile RaftClient client;
+    private final long clientTimeoutMs;
     private final RaftClient statusClient;
     private volatile RaftClient heartbeatClient;
     private final long heartbeatTimeoutMs;
@@ -83,7 +84,8 @@ final class RaftNode implements AutoCloseable {
                 .setStateMachine(sm)
                 .setOption(existing ? RaftStorage.StartupOption.RECOVER : RaftStorage.StartupOption.FORMAT)
                 .build();
-        this.client = newClient(group, t.heartbeat().toMillis() * 4, defaultRetry(), linkFaults, me.name());
+        this.clientTimeoutMs = t.heartbeat().toMillis() * 4;
+        this.client = newClient(group, clientTimeoutMs, defaultRetry(), linkFaults, me.name());
         this.statusClient = newClient(group, t.fenceAfter().toMillis(), RetryPolicies.noRetry(), linkFaults, me.name());
         this.heartbeatTimeoutMs = t.heartbeat().toMillis() * 2;
         this.heartbeatClient = newClient(group, heartbeatTimeoutMs, RetryPolicies.noRetry(), linkFaults, me.name());
@@ -163,7 +165,17 @@ final class RaftNode implements AutoCloseable {
 
     /** Appends an entry and waits until it is committed and applied. */
     RaftClientReply append(Command c) throws IOException {
-        return client.io().send(message(c));
+        try {
+            return client.io().send(message(c));
+        } catch (org.apache.ratis.protocol.exceptions.AlreadyClosedException e) {
+            // Redirected by a peer that is not the leader, Ratis' client can close the very connection it sends on
+            // (CI, SnapshotRecoveryTest, right after the first election): once, with a fresh client.
+            RaftClient old = client;
+            client = newClient(group, clientTimeoutMs, defaultRetry(), linkFaults, me.name());
+            closeQuietly(old);
+            LOG.info("event=raft-client-renewed peer={} reason=\"{}\"", me.name(), e.getMessage());
+            return client.io().send(message(c));
+        }
     }
 
     /**
