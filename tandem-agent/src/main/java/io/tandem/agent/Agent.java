@@ -433,7 +433,7 @@ public final class Agent implements AutoCloseable {
      * witness StartLeaderElection when its log is up to date, so it wins at once.
      */
     private void handOverToPreferredLeader() {
-        if (handOverTo.isEmpty() || monoMs() - lastHandOverMs < HAND_OVER_RETRY_MS || handOverInFlight.get()) {
+        if (handOverTo.isEmpty() || monoMs() - lastHandOverMs < HAND_OVER_RETRY_MS) {
             return;
         }
         String to = handOverTo.get();

@@ -170,9 +170,7 @@ final class RaftNode implements AutoCloseable {
         } catch (org.apache.ratis.protocol.exceptions.AlreadyClosedException e) {
             // Redirected by a peer that is not the leader, Ratis' client can close the very connection it sends on
             // (CI, SnapshotRecoveryTest, right after the first election): once, with a fresh client.
-            RaftClient old = client;
-            client = newClient(group, clientTimeoutMs, defaultRetry(), linkFaults, me.name());
-            closeQuietly(old);
+            client = renewed(client, clientTimeoutMs, defaultRetry());
             LOG.info("event=raft-client-renewed peer={} reason=\"{}\"", me.name(), e.getMessage());
             return client.io().send(message(c));
         }
@@ -192,9 +190,7 @@ final class RaftNode implements AutoCloseable {
         try {
             return heartbeatClient.io().sendReadOnly(message(q), leader);
         } catch (IOException | RuntimeException e) {
-            RaftClient old = heartbeatClient;
-            heartbeatClient = newClient(group, heartbeatTimeoutMs, RetryPolicies.noRetry(), linkFaults, me.name());
-            closeQuietly(old);
+            heartbeatClient = renewed(heartbeatClient, heartbeatTimeoutMs, RetryPolicies.noRetry());
             throw e;
         }
     }
@@ -218,6 +214,13 @@ final class RaftNode implements AutoCloseable {
 
     private static Message message(Object o) {
         return Message.valueOf(org.apache.ratis.thirdparty.com.google.protobuf.ByteString.copyFrom(Json.bytes(o)));
+    }
+
+    /** A fresh client in place of {@code old}, which is closed: a failure can leave Ratis' client unusable. */
+    private RaftClient renewed(RaftClient old, long timeoutMs, org.apache.ratis.retry.RetryPolicy retry) {
+        RaftClient fresh = newClient(group, timeoutMs, retry, linkFaults, me.name());
+        closeQuietly(old);
+        return fresh;
     }
 
     private static void closeQuietly(RaftClient c) {
