@@ -74,7 +74,7 @@ final class GatewayBench implements Callable<Integer> {
 
     @Option(names = "--warmup", paramLabel = "S", defaultValue = "30", description = "seconds of unmeasured load before each figure, "
             + "the same for every system (the scripts' WARMUP; their default 3 s leaves a JVM still compiling, and after 10 s its "
-            + "compiler threads still took 1-1.4 % of the shared CPU, which showed in p99) (default: ${DEFAULT-VALUE})")
+            + "compiler threads still took 1-1.4 %% of the shared CPU, which showed in p99) (default: ${DEFAULT-VALUE})")
     int warmup;
 
     @Option(names = "--gateway-jvm", paramLabel = "FLAGS", description = "JVM flags of the gateway process (default: ${DEFAULT-VALUE})",
