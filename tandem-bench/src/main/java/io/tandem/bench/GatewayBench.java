@@ -55,7 +55,8 @@ final class GatewayBench implements Callable<Integer> {
     private static final List<String> ALL = List.of("direct", "haproxy", "nginx", "haproxy-tcp", "nginx-tcp", "gateway", "gateway-tcp");
     /** JVM flags of the gateway process (see README "Measured"); override with --gateway-jvm. */
     static final String DEFAULT_JVM = "-Xms64m -Xmx128m -XX:MaxDirectMemorySize=96m -XX:+UseSerialGC -XX:ReservedCodeCacheSize=48m "
-            + "-XX:MaxMetaspaceSize=96m -Xss512k -Dio.netty.leakDetection.level=disabled -Dtandem.log.level=INFO";
+            + "-XX:MaxMetaspaceSize=96m -Xss512k -Dio.netty.leakDetection.level=disabled -Dtandem.log.level=INFO "
+            + io.tandem.gateway.ThreadPriorities.JVM_FLAGS_LINE;
     private static final Pattern FIGURE = Pattern.compile("^(\\S.*?) (\\S+): ((?:\\S+=\\S+ ?)+)$");
 
     @Option(names = "--home", paramLabel = "DIR", description = "the repository, whose tandem-cli/target runs the gateway (default: where this jar is)")

@@ -1,6 +1,7 @@
 package io.tandem.cli;
 
 import io.tandem.agent.LinkFaultTable;
+import io.tandem.gateway.ThreadPriorities;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -64,14 +65,19 @@ public final class ChildPeers implements AutoCloseable {
 
     /** Starts {@code tandem gateway} on the same config, outside any link fault. */
     public synchronized Process startGateway() throws IOException {
-        return launch("gateway", List.of("gateway", "--config", config.toString()), false);
+        return launch("gateway", ThreadPriorities.JVM_FLAGS, List.of("gateway", "--config", config.toString()), false);
     }
 
     private Process launch(String name, List<String> args, boolean peer) throws IOException {
+        return launch(name, List.of(), args, peer);
+    }
+
+    private Process launch(String name, List<String> jvmFlags, List<String> args, boolean peer) throws IOException {
         Files.createDirectories(logDir);
         List<String> cmd = new ArrayList<>();
         cmd.add(javaCommand());
         cmd.addAll(jvmOptions());
+        cmd.addAll(jvmFlags);
         cmd.add("-Dtandem.peer=" + name);
         cmd.add("-cp");
         cmd.add(System.getProperty("java.class.path"));

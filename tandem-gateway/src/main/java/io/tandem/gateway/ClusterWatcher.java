@@ -51,8 +51,9 @@ final class ClusterWatcher implements AutoCloseable {
         this.timeout = timeout;
         this.onChange = onChange;
         this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "tandem-gateway-watch");
+            Thread t = new Thread(r, "tandem-gw-watch");
             t.setDaemon(true);
+            t.setPriority(ThreadPriorities.HELPER);
             return t;
         });
         this.http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(timeout).executor(timer).build();

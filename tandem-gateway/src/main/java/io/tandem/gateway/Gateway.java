@@ -56,8 +56,9 @@ public final class Gateway implements AutoCloseable {
             router.update(s);
             followSwitchover(s);
         });
-        this.workers = transport.group(Runtime.getRuntime().availableProcessors(), "tandem-gateway");
-        this.admin = transport.group(1, "tandem-gateway-admin");
+        // distinct names in their first 15 characters, which is all of a thread's name that top -H, ps -L and /proc show
+        this.workers = transport.group(Runtime.getRuntime().availableProcessors(), "tandem-gw-io", ThreadPriorities.EVENT_LOOP);
+        this.admin = transport.group(1, "tandem-gw-admin", ThreadPriorities.HELPER);
     }
 
     /** Binds the HTTP proxy, the TCP listeners and the admin API, and starts following the cluster state. */
@@ -104,11 +105,13 @@ public final class Gateway implements AutoCloseable {
             }
         }, true, admin));
         watcher.start();
-        checker = new HealthChecker(admin, transport);
+        // on the proxy's loops: a check of a few microseconds is never starved there when the CPU is busy, which a
+        // helper thread can be (ThreadPriorities), and a late answer would eject a healthy instance
+        checker = new HealthChecker(workers, transport);
         checker.start(gw.services(), router.upstreamsByService());
-        log.info("event=gateway_started http={} admin={} tcp_listeners={} transport={} event_loop_policy={} routes={} services={}", httpAddress(),
-                adminAddress(), gw.tcpListeners().size(), transport.name(), transport.schedBatch() ? "batch" : "normal", gw.routes().size(),
-                gw.services().size());
+        log.info("event=gateway_started http={} admin={} tcp_listeners={} transport={} event_loop_policy={} thread_priorities=\"{}\" routes={} services={}",
+                httpAddress(), adminAddress(), gw.tcpListeners().size(), transport.name(), transport.schedBatch() ? "batch" : "normal",
+                ThreadPriorities.describe(), gw.routes().size(), gw.services().size());
     }
 
     private Channel listen(String what, int port, ChannelInitializer<Channel> init, boolean autoRead, EventLoopGroup group) {

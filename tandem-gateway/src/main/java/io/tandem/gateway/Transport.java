@@ -75,6 +75,10 @@ record Transport(String name, IoHandlerFactory factory, Class<? extends ServerCh
      * Its cost, measured with the gateway alone on its CPU (wrk and backend on the other), 2 pairs: requests/s
      * +1.5 % and +15 %, but ~6 % more gateway CPU per request (30.5 against 28.5 µs): the extra looks spend CPU
      * the loop would otherwise sleep through. Turn it off where the gateway's CPU time matters more than latency.
+     * With the gateway's compilers at nice 19 too (measured 2026-12-07, not kept, see {@link ThreadPriorities}) a yield
+     * handed the CPU to a runnable compiler thread, which nothing preempts before the next scheduler tick (4 ms here)
+     * since the loop is not woken when its data arrives; there TCP did better without the yield. With the compilers at
+     * nice 0 the yield stays: HTTP 1 KiB made 24.6 k requests/s with it and 18.2 k without (one run each).
      * The contract is Netty's default strategy's: block (SELECT) only when no task is queued.
      */
     static int yieldBeforeWait(IntSupplier readyNow, boolean hasTasks) throws Exception {
@@ -85,8 +89,12 @@ record Transport(String name, IoHandlerFactory factory, Class<? extends ServerCh
         return n > 0 || hasTasks ? n : SelectStrategy.SELECT;
     }
 
-    EventLoopGroup group(int threads, String prefix) {
-        DefaultThreadFactory base = new DefaultThreadFactory(prefix, true);
+    /**
+     * Event loops whose threads are named {@code prefix-N-M} and have the given Java priority; the proxy's own loops
+     * get {@link ThreadPriorities#EVENT_LOOP}, which only the gateway's JVM flags turn into an OS priority.
+     */
+    EventLoopGroup group(int threads, String prefix, int priority) {
+        DefaultThreadFactory base = new DefaultThreadFactory(prefix, true, priority);
         java.util.concurrent.ThreadFactory tf = !schedBatch ? base : r -> base.newThread(() -> {
             toSchedBatch();
             r.run();

@@ -22,7 +22,7 @@ class TransportTest {
     }
 
     private static int policyOfALoopThread(Transport t) throws Exception {
-        EventLoopGroup g = t.group(1, "transport-test");
+        EventLoopGroup g = t.group(1, "transport-test", ThreadPriorities.EVENT_LOOP);
         try {
             return g.submit(TransportTest::myPolicy).get(10, TimeUnit.SECONDS);
         } finally {
