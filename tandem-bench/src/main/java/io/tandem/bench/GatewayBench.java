@@ -46,7 +46,8 @@ import picocli.CommandLine.Spec;
  * <p>No agents run, so this process serves the cluster state the gateway polls: a tiny {@code GET /v1/cluster}
  * on each site's api address answering as a Raft leader that both sites are healthy (an active-active
  * service routes to every serving site). The gateway polls it every poll_interval during the measurement,
- * as in production.
+ * as in production. Its threads and the RSS sampler run on the CPUs not in PROXY_CPUS ({@link CpuPin}): HAProxy's
+ * runs have no such helpers on their CPU, so neither do the gateway's.
  */
 @Command(name = "gateway", mixinStandardHelpOptions = true,
         description = "The gateway (HTTP and TCP mode) against HAProxy, nginx and the backend direct, with the peer scripts "
@@ -120,6 +121,8 @@ final class GatewayBench implements Callable<Integer> {
     private final Map<String, Long> peakRssKib = new LinkedHashMap<>();
     /** Runs for the whole benchmark; each figure is printed with the machine's stalls in its measured window. */
     private final StallMeter stalls = new StallMeter();
+    /** CPUs for the bench's helper threads: those not in PROXY_CPUS ("" = anywhere). */
+    private String helperCpus = "";
     /** A figure's line comes a little after wrk ends; stalls that long before its window are counted with it too. */
     private static final long WINDOW_SLACK_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
 
@@ -171,7 +174,10 @@ final class GatewayBench implements Callable<Integer> {
         Path work = Files.createTempDirectory("tandem-bench-gateway-");
         List<HttpServer> cluster = new ArrayList<>();
         try {
-            int apiPort = startFakeCluster(cluster);
+            // the fake cluster's threads (and the RSS sampler) keep off the proxy's CPUs: HAProxy's runs have no such helpers
+            helperCpus = CpuPin.complement(env.getOrDefault("PROXY_CPUS", "0"), Runtime.getRuntime().availableProcessors());
+            int apiPort = CpuPin.onCpus(helperCpus, () -> startFakeCluster(cluster));
+            if (!helperCpus.isEmpty()) log("the bench's fake cluster and RSS sampler run on CPU " + helperCpus + ", off the proxy's");
             String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
             String cp = cliJar + File.pathSeparator + repo.resolve("tandem-cli/target/lib") + File.separator + "*";
             String jvm = gatewayJvm;
@@ -306,7 +312,7 @@ final class GatewayBench implements Callable<Integer> {
         ProcessBuilder pb = new ProcessBuilder(dir.resolve("run.sh").toString(), target).redirectError(log.toFile());
         pb.environment().putAll(extra);
         Process p = pb.start();
-        RssSampler sampler = pidFile == null ? null : new RssSampler(pidFile);
+        RssSampler sampler = pidFile == null ? null : new RssSampler(pidFile, helperCpus);
         if (sampler != null) sampler.start();
         try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
             String line;
@@ -346,16 +352,19 @@ final class GatewayBench implements Callable<Integer> {
     /** Samples VmRSS of the process whose pid the SUT command wrote, every 100 ms, keeping the peak. */
     private static final class RssSampler extends Thread {
         private final Path pidFile;
+        private final String cpus;
         volatile long peakKib;
 
-        RssSampler(Path pidFile) {
+        RssSampler(Path pidFile, String cpus) {
             super("rss-sampler");
             setDaemon(true);
             this.pidFile = pidFile;
+            this.cpus = cpus;
         }
 
         @Override
         public void run() {
+            CpuPin.pinCallingThread(cpus);
             try {
                 while (!isInterrupted()) {
                     try {
