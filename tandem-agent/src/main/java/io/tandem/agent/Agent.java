@@ -470,6 +470,11 @@ public final class Agent implements AutoCloseable {
         }));
     }
 
+    /** Whether this peer is the Raft leader, ready to append. */
+    boolean leads() {
+        return raft.isLeaderReady();
+    }
+
     public boolean fenced() {
         synchronized (lease) {
             return lease.fenced(monoMs());

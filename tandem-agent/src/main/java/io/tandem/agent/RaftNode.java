@@ -77,6 +77,11 @@ final class RaftNode implements AutoCloseable {
         RaftServerConfigKeys.Log.setSegmentSizeMax(p, SizeInBytes.valueOf("4MB"));
         RaftServerConfigKeys.Log.setPreallocatedSize(p, SizeInBytes.valueOf("1MB"));
         RaftServerConfigKeys.LeaderElection.setPreVote(p, true);
+        // A leader that stops hearing a majority steps down and, by Ratis' default, stands for no election for 10 s.
+        // When it is the only peer that can win (the one left has a shorter log), that left the cluster with no leader
+        // for 10 s (a site killed right after a leadership hand-over). Pre-vote already keeps a cut-off ex-leader from
+        // disrupting the others, so it may stand again after one election timeout.
+        RaftServerConfigKeys.LeaderElection.setLeaderStepDownWaitTime(p, ms(t.electionTimeoutMax().toMillis()));
         this.server = RaftServer.newBuilder()
                 .setServerId(RaftPeerId.valueOf(me.name()))
                 .setGroup(group)
