@@ -54,12 +54,8 @@ public final class ThreadPriorities {
      * read from /proc; "unknown" where there is no /proc.
      */
     static String describe() {
-        return describe(Path.of("/proc/self/task"));
-    }
-
-    static String describe(Path tasks) {
         Map<String, Set<Integer>> byKind = new TreeMap<>();
-        try (Stream<Path> ts = Files.list(tasks)) {
+        try (Stream<Path> ts = Files.list(Path.of("/proc/self/task"))) {
             for (Path t : ts.toList()) {
                 try {
                     String kind = kind(Files.readString(t.resolve("comm")).strip());
