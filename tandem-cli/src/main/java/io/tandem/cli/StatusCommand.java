@@ -43,7 +43,16 @@ public final class StatusCommand implements Callable<Integer> {
     /** Printed under the table on every refresh when set (the demo's writer). */
     java.util.function.Supplier<String> footer;
 
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofMillis(500)).build();
+    /**
+     * Made on first use: picocli makes every subcommand's object for every command line, and a JDK HTTP client starts
+     * a selector thread, which then ran in every process of ours, the gateway's too.
+     */
+    private HttpClient http;
+
+    private synchronized HttpClient http() {
+        if (http == null) http = HttpClient.newBuilder().connectTimeout(Duration.ofMillis(500)).build();
+        return http;
+    }
 
     @Override
     public Integer call() throws InterruptedException {
@@ -83,7 +92,7 @@ public final class StatusCommand implements Callable<Integer> {
         for (PeerConfig p : cfg.peers()) {
             try {
                 HttpRequest req = HttpRequest.newBuilder(URI.create(p.apiUrl() + "/v1/cluster")).timeout(Duration.ofSeconds(3)).GET().build();
-                HttpResponse<String> r = http.send(req, HttpResponse.BodyHandlers.ofString());
+                HttpResponse<String> r = http().send(req, HttpResponse.BodyHandlers.ofString());
                 if (r.statusCode() != 200) {
                     tried.add(p.name() + " answered HTTP " + r.statusCode());
                     continue;

@@ -4,19 +4,14 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.tandem.model.config.PeerConfig;
 import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -26,7 +21,9 @@ import org.slf4j.LoggerFactory;
  * state version of that agent's last answer. An agent answers as soon as it has applied a newer state (a new primary,
  * a switchover's stop-writes step), else after the wait; the next request goes out at once. An agent that answers
  * without waiting (no long-poll) is asked again every {@code poll_interval}, and so is one whose request failed.
- * Each answer is merged as it arrives, so a slow agent never delays the others.
+ * Each agent has a thread of its own ({@code tandem-gw-watch-<peer>}, a helper's priority) that polls it over one
+ * kept connection with {@link AgentHttp}, so a slow agent never delays the others; each answer is merged as it
+ * arrives. An answer whose bytes are those of the agent's previous answer is not parsed again.
  */
 final class ClusterWatcher implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ClusterWatcher.class);
@@ -38,8 +35,10 @@ final class ClusterWatcher implements AutoCloseable {
     private final Duration interval;
     private final Duration timeout;
     private final Consumer<ClusterSnapshot> onChange;
-    private final HttpClient http;
-    private final ScheduledExecutorService timer;
+    /** Runs {@link #pollNow()}'s one-off requests. */
+    private final ExecutorService oneOff;
+    private final List<Thread> threads = new ArrayList<>();
+    private final List<AgentHttp> connections = new ArrayList<>();
     private final Map<String, Long> versions = new ConcurrentHashMap<>();
     private final Map<String, String> lastError = new ConcurrentHashMap<>();
     private volatile boolean closed;
@@ -50,22 +49,39 @@ final class ClusterWatcher implements AutoCloseable {
         this.interval = interval;
         this.timeout = timeout;
         this.onChange = onChange;
-        this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "tandem-gw-watch");
-            t.setDaemon(true);
-            t.setPriority(ThreadPriorities.HELPER);
-            return t;
-        });
-        this.http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(timeout).executor(timer).build();
+        this.oneOff = Executors.newSingleThreadExecutor(r -> helper(r, "tandem-gw-watch"));
     }
 
-    void start() {
-        for (PeerConfig p : peers) timer.execute(() -> watch(p));
+    private static Thread helper(Runnable r, String name) {
+        Thread t = new Thread(r, name);
+        t.setDaemon(true);
+        t.setPriority(ThreadPriorities.HELPER);
+        return t;
+    }
+
+    synchronized void start() {
+        for (PeerConfig p : peers) {
+            AgentHttp http = AgentHttp.forUrl(p.apiUrl(), timeout);
+            connections.add(http);
+            Thread t = helper(() -> watch(p, http), "tandem-gw-watch-" + p.name());
+            threads.add(t);
+            t.start();
+        }
     }
 
     /** Asks every agent once at once, without waiting, e.g. when a release is asked for and the new primary should be learned now. */
     void pollNow() {
-        for (PeerConfig p : peers) timer.execute(() -> ask(p, -1, null));
+        for (PeerConfig p : peers) {
+            try {
+                oneOff.execute(() -> {
+                    try (AgentHttp http = AgentHttp.forUrl(p.apiUrl(), timeout)) {
+                        ask(p, http, -1, new Last());
+                    }
+                });
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                return; // closed
+            }
+        }
     }
 
     synchronized ClusterSnapshot snapshot() {
@@ -77,45 +93,58 @@ final class ClusterWatcher implements AutoCloseable {
         return new HashMap<>(lastError);
     }
 
-    /** One long-poll of {@code p}; when it ends, the next is scheduled (at once, or after poll_interval). */
-    private void watch(PeerConfig p) {
-        if (closed) return;
-        long after = versions.getOrDefault(p.name(), -1L);
-        long t0 = System.nanoTime();
-        ask(p, after, ok -> {
-            if (closed) return;
+    /** The last answer read from one agent, kept so that the same bytes are not parsed again. */
+    private static final class Last {
+        byte[] body;
+        ClusterSnapshot.Answer answer;
+    }
+
+    /** Long-polls {@code p} until closed: at once after a changed state or a real long-poll, else after poll_interval. */
+    private void watch(PeerConfig p, AgentHttp http) {
+        Last last = new Last();
+        while (!closed) {
+            long after = versions.getOrDefault(p.name(), -1L);
+            long t0 = System.nanoTime();
+            boolean ok = ask(p, http, after, last);
             long tookMs = (System.nanoTime() - t0) / 1_000_000;
             long newer = versions.getOrDefault(p.name(), -1L);
             // a changed state, or a real long-poll that timed out: ask again now; else (an error, or an agent that
             // answers at once) pace the loop by poll_interval
-            boolean again = ok && (newer > after || tookMs >= WAIT_MS / 2);
-            timer.schedule(() -> watch(p), again ? 0 : interval.toMillis(), TimeUnit.MILLISECONDS);
-        });
+            if (ok && (newer > after || tookMs >= WAIT_MS / 2)) continue;
+            try {
+                Thread.sleep(interval.toMillis());
+            } catch (InterruptedException e) {
+                return; // closed
+            }
+        }
     }
 
-    private void ask(PeerConfig p, long after, Consumer<Boolean> then) {
+    /** One request; true when it brought a state that was merged. */
+    private boolean ask(PeerConfig p, AgentHttp http, long after, Last last) {
         String query = after < 0 ? "" : "?after=" + after + "&wait=" + WAIT_MS;
-        HttpRequest req = HttpRequest.newBuilder(URI.create(p.apiUrl() + "/v1/cluster" + query))
-                .timeout(after < 0 ? timeout : timeout.plusMillis(WAIT_MS)).GET().build();
-        http.sendAsync(req, HttpResponse.BodyHandlers.ofString()).whenComplete((resp, err) -> {
-            boolean ok = false;
-            if (err != null) {
-                failed(p, err.getClass().getSimpleName() + " " + err.getMessage());
-            } else if (resp.statusCode() != 200) {
-                failed(p, "HTTP " + resp.statusCode());
-            } else {
-                try {
-                    ClusterSnapshot.Answer a = parse(resp.body());
-                    versions.put(p.name(), a.version());
-                    accept(a);
-                    lastError.remove(p.name());
-                    ok = true;
-                } catch (IOException | RuntimeException e) {
-                    failed(p, "unreadable answer: " + e.getMessage());
-                }
-            }
-            if (then != null) then.accept(ok);
-        });
+        AgentHttp.Response resp;
+        try {
+            resp = http.get("/v1/cluster" + query, after < 0 ? timeout : timeout.plusMillis(WAIT_MS));
+        } catch (IOException | RuntimeException e) {
+            if (!closed) failed(p, e.getClass().getSimpleName() + " " + e.getMessage());
+            return false;
+        }
+        if (resp.status() != 200) {
+            failed(p, "HTTP " + resp.status());
+            return false;
+        }
+        try {
+            ClusterSnapshot.Answer a = java.util.Arrays.equals(resp.body(), last.body) ? last.answer : parse(resp.text());
+            last.body = resp.body();
+            last.answer = a;
+            versions.put(p.name(), a.version());
+            accept(a);
+            lastError.remove(p.name());
+            return true;
+        } catch (IOException | RuntimeException e) {
+            failed(p, "unreadable answer: " + e.getMessage());
+            return false;
+        }
     }
 
     private void failed(PeerConfig p, String why) {
@@ -167,7 +196,10 @@ final class ClusterWatcher implements AutoCloseable {
     @Override
     public void close() {
         closed = true;
-        timer.shutdownNow();
-        http.shutdownNow();
+        oneOff.shutdownNow();
+        synchronized (this) {
+            for (Thread t : threads) t.interrupt(); // one that sleeps between polls
+            for (AgentHttp h : connections) h.abort(); // one that waits in a long-poll: its read fails at once
+        }
     }
 }

@@ -12,7 +12,7 @@ import java.util.stream.Stream;
 
 /**
  * Which of the gateway's threads get the CPU first. A gateway shares its CPUs with what it proxies for, and its event
- * loops are the only threads a request waits for. Its JVM also runs the cluster watcher (with the JDK's HTTP client),
+ * loops are the only threads a request waits for. Its JVM also runs the cluster watcher (a thread per agent),
  * the admin API and the JVM's own periodic threads; on Linux each of them, once woken, may keep a CPU for a scheduler
  * slice (about 1.4 ms on 2 CPUs, and up to the next 4 ms tick) while an event loop with data waiting cannot run.
  * <p>
@@ -50,7 +50,7 @@ public final class ThreadPriorities {
     private ThreadPriorities() {}
 
     /**
-     * The nice values this JVM's threads have now, by kind, e.g. {@code io=0 compiler=19 watch=19 admin=19 http_client=19},
+     * The nice values this JVM's threads have now, by kind, e.g. {@code admin=19 compiler=0 io=0 watch=19},
      * read from /proc; "unknown" where there is no /proc.
      */
     static String describe() {
