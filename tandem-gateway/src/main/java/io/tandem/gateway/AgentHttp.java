@@ -55,7 +55,8 @@ final class AgentHttp implements AutoCloseable {
     }
 
     /**
-     * GET {@code pathAndQuery}; the whole exchange (connect excepted) must end within {@code timeout}.
+     * GET {@code pathAndQuery}; the whole exchange, connecting included, must end within {@code timeout} (connecting
+     * alone within the connect timeout).
      * Throws IOException with what went wrong (refused, timed out, not HTTP).
      */
     Response get(String pathAndQuery, Duration timeout) throws IOException {
@@ -88,7 +89,9 @@ final class AgentHttp implements AutoCloseable {
             Socket s = new Socket();
             try {
                 s.setTcpNoDelay(true);
-                s.connect(new InetSocketAddress(host, port), (int) Math.max(1, connectTimeout.toMillis()));
+                long left = (deadline - System.nanoTime()) / 1_000_000;
+                if (left <= 0) throw new SocketTimeoutException("no time left to connect");
+                s.connect(new InetSocketAddress(host, port), (int) Math.max(1, Math.min(connectTimeout.toMillis(), left)));
             } catch (IOException e) {
                 s.close();
                 throw e;
