@@ -153,14 +153,15 @@ final class ClusterWatcher implements AutoCloseable {
         }
     }
 
-    void accept(ClusterSnapshot.Answer a) {
-        ClusterSnapshot next;
-        boolean changed;
-        synchronized (this) {
-            next = snapshot.merge(a);
-            changed = !next.sameRouting(snapshot);
-            snapshot = next;
-        }
+    /**
+     * Merges one agent's answer and hands a changed snapshot on. Under the lock, so that answers arriving together
+     * from several agents' threads reach the router in the order they were merged: otherwise a thread that merged the
+     * older state could hand it on last, and the route would go back to a primary whose epoch is known to be stale.
+     */
+    synchronized void accept(ClusterSnapshot.Answer a) {
+        ClusterSnapshot next = snapshot.merge(a);
+        boolean changed = !next.sameRouting(snapshot);
+        snapshot = next;
         if (changed) {
             onChange.accept(next);
         }
