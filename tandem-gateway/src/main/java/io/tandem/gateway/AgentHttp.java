@@ -46,14 +46,6 @@ final class AgentHttp implements AutoCloseable {
         this.connectTimeout = connectTimeout;
     }
 
-    /** {@code http://host:port} as {@link io.tandem.model.config.PeerConfig#apiUrl()} gives it. */
-    static AgentHttp forUrl(String apiUrl, Duration connectTimeout) {
-        String rest = apiUrl.startsWith("http://") ? apiUrl.substring("http://".length()) : null;
-        int colon = rest == null ? -1 : rest.lastIndexOf(':');
-        if (colon <= 0) throw new IllegalArgumentException("not an http://host:port address: " + apiUrl);
-        return new AgentHttp(rest.substring(0, colon), Integer.parseInt(rest.substring(colon + 1)), connectTimeout);
-    }
-
     /**
      * GET {@code pathAndQuery}; the whole exchange, connecting included, must end within {@code timeout} (connecting
      * alone within the connect timeout).
@@ -246,14 +238,7 @@ final class AgentHttp implements AutoCloseable {
      */
     void abort() {
         aborted = true;
-        Socket s = socket;
-        if (s != null) {
-            try {
-                s.close();
-            } catch (IOException e) {
-                // closing anyway
-            }
-        }
+        closeQuietly(socket);
     }
 
     @Override
@@ -262,6 +247,10 @@ final class AgentHttp implements AutoCloseable {
         socket = null;
         in = null;
         out = null;
+        closeQuietly(s);
+    }
+
+    private static void closeQuietly(Socket s) {
         if (s != null) {
             try {
                 s.close();

@@ -37,8 +37,8 @@ final class ClusterWatcher implements AutoCloseable {
     private final Consumer<ClusterSnapshot> onChange;
     /** Runs {@link #pollNow()}'s one-off requests. */
     private final ExecutorService oneOff;
-    private final List<Thread> threads = new ArrayList<>();
-    private final List<AgentHttp> connections = new ArrayList<>();
+    /** Each agent's polling thread and its connection, from {@link #start()}. */
+    private final List<Poller> pollers = new ArrayList<>();
     private final Map<String, Long> versions = new ConcurrentHashMap<>();
     private final Map<String, String> lastError = new ConcurrentHashMap<>();
     private volatile boolean closed;
@@ -59,13 +59,18 @@ final class ClusterWatcher implements AutoCloseable {
         return t;
     }
 
+    private record Poller(Thread thread, AgentHttp http) {}
+
+    private AgentHttp connectionTo(PeerConfig p) {
+        return new AgentHttp(p.address(), p.apiPort(), timeout);
+    }
+
     synchronized void start() {
         for (PeerConfig p : peers) {
-            AgentHttp http = AgentHttp.forUrl(p.apiUrl(), timeout);
-            connections.add(http);
-            Thread t = helper(() -> watch(p, http), "tandem-gw-watch-" + p.name());
-            threads.add(t);
-            t.start();
+            AgentHttp http = connectionTo(p);
+            Poller poller = new Poller(helper(() -> watch(p, http), "tandem-gw-watch-" + p.name()), http);
+            pollers.add(poller);
+            poller.thread().start();
         }
     }
 
@@ -74,7 +79,7 @@ final class ClusterWatcher implements AutoCloseable {
         for (PeerConfig p : peers) {
             try {
                 oneOff.execute(() -> {
-                    try (AgentHttp http = AgentHttp.forUrl(p.apiUrl(), timeout)) {
+                    try (AgentHttp http = connectionTo(p)) {
                         ask(p, http, -1, new Last());
                     }
                 });
@@ -199,8 +204,10 @@ final class ClusterWatcher implements AutoCloseable {
         closed = true;
         oneOff.shutdownNow();
         synchronized (this) {
-            for (Thread t : threads) t.interrupt(); // one that sleeps between polls
-            for (AgentHttp h : connections) h.abort(); // one that waits in a long-poll: its read fails at once
+            for (Poller p : pollers) {
+                p.thread().interrupt(); // one that sleeps between polls
+                p.http().abort(); // one that waits in a long-poll: its read fails at once
+            }
         }
     }
 }
