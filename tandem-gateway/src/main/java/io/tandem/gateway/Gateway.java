@@ -50,7 +50,7 @@ public final class Gateway implements AutoCloseable {
     private Gateway(TandemConfig config, GatewayConfig gw) {
         this.config = config;
         this.gw = gw;
-        this.router = new Router(gw, metrics);
+        this.router = new Router(gw, metrics, config.source());
         this.hold = new HoldGate(gw.holdMax(), gw.holdQueue());
         this.watcher = new ClusterWatcher(config.peers(), gw.pollInterval(), gw.pollTimeout(), s -> {
             router.update(s);
@@ -90,11 +90,16 @@ public final class Gateway implements AutoCloseable {
         registerGauges();
         listeners.add(listen("http_port", gw.httpPort(), HttpFrontend.initializer(cx), true, workers));
         if (gw.tls().isPresent()) {
-            tls = new TlsReloader(gw.tls().get(), config.source());
+            tls = TlsReloader.server(gw.tls().get(), config.source());
             metrics.gauge("tandem.gateway.tls.cert.expiry.seconds", "Seconds until the TLS certificate in use expires", tls::expirySeconds);
             listeners.add(listen("tls.port", gw.tls().get().port(), HttpFrontend.initializer(cx, tls::current), true, workers));
             tls.start(admin);
         }
+        router.clientCertificates().forEach((service, r) -> {
+            metrics.gauge("tandem.gateway.upstream.client.cert.expiry.seconds",
+                    "Seconds until the client certificate a service presents to its instances expires", r::expirySeconds, "service", service);
+            r.start(admin);
+        });
         for (TcpListenerConfig l : gw.tcpListeners()) {
             listeners.add(listen("TCP listener '" + l.name() + "'", l.port(), TcpProxy.initializer(l, cx), false, workers));
         }
@@ -226,6 +231,8 @@ public final class Gateway implements AutoCloseable {
                     "address", u.address.getHostString() + ":" + u.address.getPort(), "weight", u.weight, "ejected", u.ejected(),
                     "healthy", !u.down(), "lastCheck", u.lastCheck())).toList());
             if (!target.reason().isEmpty()) s.put("reason", target.reason());
+            TlsReloader clientCert = router.clientCertificates().get(target.service().name());
+            if (clientCert != null) s.put("clientCertificate", clientCert.describe());
             services.add(s);
         }
         out.put("services", services);
@@ -242,6 +249,7 @@ public final class Gateway implements AutoCloseable {
         watcher.close();
         if (checker != null) checker.close();
         if (tls != null) tls.close();
+        router.clientCertificates().values().forEach(TlsReloader::close);
         for (Channel ch : listeners) ch.close().awaitUninterruptibly();
         router.upstreams().forEach(Upstream::closeIdle);
         workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();

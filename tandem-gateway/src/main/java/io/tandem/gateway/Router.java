@@ -39,12 +39,28 @@ final class Router {
     private final List<Consumer<RoutingTable>> listeners = new ArrayList<>();
     private volatile RoutingTable table;
 
-    Router(GatewayConfig config, GatewayMetrics metrics) {
+    /** Each service's client certificate towards its instances (upstream_tls cert_file), reloaded when renewed. */
+    private final Map<String, TlsReloader> clientCerts = new LinkedHashMap<>();
+
+    /** {@code source}: the config file, named in errors. Throws {@link IllegalStateException} when a service's TLS files do not load. */
+    Router(GatewayConfig config, GatewayMetrics metrics, String source) {
         this.services = config.services();
         for (ServiceConfig s : services) {
-            io.netty.handler.ssl.SslContext tls = s.upstreamTls().map(t -> clientTls(s.name(), t)).orElse(null);
+            java.util.function.Supplier<io.netty.handler.ssl.SslContext> tls = null;
+            if (s.upstreamTls().isPresent()) {
+                io.tandem.model.config.UpstreamTlsConfig t = s.upstreamTls().get();
+                if (t.hasClientCertificate()) {
+                    TlsReloader r = TlsReloader.upstreamClient(s.name(), t, source);
+                    clientCerts.put(s.name(), r);
+                    tls = r::current;
+                } else {
+                    io.netty.handler.ssl.SslContext fixed = clientTls(s.name(), t);
+                    tls = () -> fixed;
+                }
+            }
             String name = s.upstreamTls().map(io.tandem.model.config.UpstreamTlsConfig::serverName).orElse("");
-            upstreams.put(s.name(), s.instances().stream().map(i -> new Upstream(s.name(), i, tls, name)).toList());
+            java.util.function.Supplier<io.netty.handler.ssl.SslContext> serviceTls = tls;
+            upstreams.put(s.name(), s.instances().stream().map(i -> new Upstream(s.name(), i, serviceTls, name)).toList());
         }
         // An exact host before '*', then the longest prefix: the first match in this order is the best one.
         this.routes = config.routes().stream()
@@ -64,6 +80,11 @@ final class Router {
             throw new IllegalStateException("cannot use upstream_tls ca_file " + t.caFile() + " of service '" + service + "': " + e.getMessage()
                     + " (give the PEM certificates of the CAs that issued the instances' certificates)", e);
         }
+    }
+
+    /** The services' client certificates towards their instances, by service, each reloaded when its files change. */
+    Map<String, TlsReloader> clientCertificates() {
+        return java.util.Collections.unmodifiableMap(clientCerts);
     }
 
     RoutingTable table() {

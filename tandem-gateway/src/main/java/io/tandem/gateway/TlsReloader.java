@@ -4,6 +4,7 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.tandem.model.config.TlsConfig;
+import io.tandem.model.config.UpstreamTlsConfig;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -13,6 +14,7 @@ import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.time.Instant;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -20,16 +22,34 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The TLS listener's certificate and key, reloaded without a restart: the files are looked at every
- * {@code reload_check}; a changed pair that loads is used for every new connection (open ones keep theirs), a pair
- * that does not load (half-written, mismatched, expired chain) is refused and the one in use stays, with the reason in
- * the log and in GET /v1/gateway.
+ * A certificate and key in PEM files, reloaded without a restart: the TLS listener's ({@link #server}) and the client
+ * certificate a service's upstream_tls presents to its instances ({@link #upstreamClient}). The files are looked at
+ * every reload check; a changed pair that loads is used for every new connection (open ones keep theirs), a pair
+ * that does not load (half-written, mismatched, expired) is refused and the one in use stays, with the reason in the
+ * log and in GET /v1/gateway.
  */
 final class TlsReloader {
     private static final Logger log = LoggerFactory.getLogger(TlsReloader.class);
 
-    private final TlsConfig tls;
-    private final String source;
+    /** Makes the context from the bytes of the certificate chain and of the key, as read once. */
+    @FunctionalInterface
+    interface Builder {
+        SslContext build(byte[] certPem, byte[] keyPem) throws IOException;
+    }
+
+    /** "tls" for the listener, "upstream_tls_client_cert" for a service's client certificate: the prefix of its log events. */
+    private final String event;
+    /** Who uses the pair, for log lines and errors: "" for the listener, else "service=NAME". */
+    private final String who;
+    private final Path certFile;
+    private final Path keyFile;
+    /** Further files whose change reloads the pair (the listener's client CA file). */
+    private final List<Path> alsoWatched;
+    private final java.time.Duration reloadCheck;
+    /** What to fix, ending the error messages. */
+    private final String hint;
+    private final Builder builder;
+    private final Map<String, Object> fixedDescription;
     private volatile SslContext current;
     private volatile Instant notAfter;
     private volatile Instant loadedAt;
@@ -37,18 +57,59 @@ final class TlsReloader {
     private String seen;
     private ScheduledFuture<?> task;
 
-    /** Loads the pair now; throws {@link IllegalStateException} saying why when it does not load. */
-    TlsReloader(TlsConfig tls, String source) {
-        this.tls = tls;
-        this.source = source;
+    private TlsReloader(String event, String who, Path certFile, Path keyFile, List<Path> alsoWatched, java.time.Duration reloadCheck,
+                        String hint, Builder builder, Map<String, Object> fixedDescription, String what) {
+        this.event = event;
+        this.who = who;
+        this.certFile = certFile;
+        this.keyFile = keyFile;
+        this.alsoWatched = alsoWatched;
+        this.reloadCheck = reloadCheck;
+        this.hint = hint;
+        this.builder = builder;
+        this.fixedDescription = fixedDescription;
         this.seen = fingerprint();
         try {
             load();
         } catch (IOException | RuntimeException | CertificateException e) {
-            throw new IllegalStateException("cannot use the TLS certificate " + tls.certFile() + " with the key " + tls.keyFile() + ": "
-                    + e.getMessage() + " (the key must be an unencrypted PKCS#8 PEM that matches the certificate; see gateway.tls in "
-                    + source + ")", e);
+            throw new IllegalStateException("cannot use " + what + " " + certFile + " with the key " + keyFile + ": " + e.getMessage() + " (" + hint + ")", e);
         }
+    }
+
+    /** The TLS listener's pair (gateway.tls); loads it now, or throws {@link IllegalStateException} saying why it does not load. */
+    static TlsReloader server(TlsConfig tls, String source) {
+        Map<String, Object> d = new LinkedHashMap<>();
+        d.put("port", tls.port());
+        d.put("certFile", tls.certFile().toString());
+        d.put("keyFile", tls.keyFile().toString());
+        d.put("clientCaFile", tls.clientCaFile() == null ? "" : tls.clientCaFile().toString());
+        return new TlsReloader("tls", "", tls.certFile(), tls.keyFile(), tls.clientCaFile() == null ? List.of() : List.of(tls.clientCaFile()),
+                tls.reloadCheck(), "the key must be an unencrypted PKCS#8 PEM that matches the certificate; see gateway.tls in " + source,
+                (cert, key) -> {
+                    SslContextBuilder b = SslContextBuilder.forServer(new java.io.ByteArrayInputStream(cert), new java.io.ByteArrayInputStream(key));
+                    if (tls.clientCaFile() != null) {
+                        b.trustManager(tls.clientCaFile().toFile()).clientAuth(io.netty.handler.ssl.ClientAuth.REQUIRE);
+                    }
+                    return b.build();
+                }, d, "the TLS certificate");
+    }
+
+    /**
+     * The client certificate a service presents to its instances (upstream_tls cert_file and key_file), with the
+     * service's trust (ca_file, else the JVM's trust store); loads it now, or throws {@link IllegalStateException}.
+     */
+    static TlsReloader upstreamClient(String service, UpstreamTlsConfig t, String source) {
+        Map<String, Object> d = new LinkedHashMap<>();
+        d.put("certFile", t.certFile().toString());
+        d.put("keyFile", t.keyFile().toString());
+        return new TlsReloader("upstream_tls_client_cert", "service=" + service + " ", t.certFile(), t.keyFile(), List.of(), t.reloadCheck(),
+                "the key must be an unencrypted PKCS#8 PEM that matches the certificate; see upstream_tls of service '" + service + "' in " + source,
+                (cert, key) -> {
+                    SslContextBuilder b = SslContextBuilder.forClient()
+                            .keyManager(new java.io.ByteArrayInputStream(cert), new java.io.ByteArrayInputStream(key));
+                    if (t.caFile() != null) b.trustManager(t.caFile().toFile());
+                    return b.build();
+                }, d, "the client certificate of service '" + service + "'");
     }
 
     SslContext current() {
@@ -56,7 +117,7 @@ final class TlsReloader {
     }
 
     void start(EventLoopGroup group) {
-        long ms = tls.reloadCheck().toMillis();
+        long ms = reloadCheck.toMillis();
         if (ms > 0) task = group.next().scheduleWithFixedDelay(this::check, ms, ms, TimeUnit.MILLISECONDS);
     }
 
@@ -72,12 +133,11 @@ final class TlsReloader {
         try {
             load();
             lastError = "";
-            log.info("event=tls_reloaded cert={} key={} not_after={}", tls.certFile(), tls.keyFile(), notAfter);
+            log.info("event={}_reloaded {}cert={} key={} not_after={}", event, who, certFile, keyFile, notAfter);
         } catch (IOException | RuntimeException | CertificateException e) {
             lastError = Instant.now() + ": " + e.getMessage();
-            log.warn("event=tls_reload_refused cert={} key={} error=\"{}\" msg=\"the certificate loaded at {} stays in use; fix the files "
-                    + "(an unencrypted PKCS#8 key matching the certificate, see gateway.tls in {})\"", tls.certFile(), tls.keyFile(),
-                    e.getMessage(), loadedAt, source);
+            log.warn("event={}_reload_refused {}cert={} key={} error=\"{}\" msg=\"the certificate loaded at {} stays in use; fix the files ({})\"",
+                    event, who, certFile, keyFile, e.getMessage(), loadedAt, hint);
         }
     }
 
@@ -85,19 +145,15 @@ final class TlsReloader {
         // Each file is read once, and the bytes checked are the bytes used: a renewal that replaces the certificate
         // and then the key must never pair the new certificate with the old key, even when it lands between reads
         // (CI: every new handshake then failed with "Invalid CertificateVerify signature" until the next check).
-        byte[] certPem = Files.readAllBytes(tls.certFile());
-        byte[] keyPem = Files.readAllBytes(tls.keyFile());
-        SslContextBuilder b = SslContextBuilder.forServer(new java.io.ByteArrayInputStream(certPem), new java.io.ByteArrayInputStream(keyPem));
-        if (tls.clientCaFile() != null) {
-            b.trustManager(tls.clientCaFile().toFile()).clientAuth(io.netty.handler.ssl.ClientAuth.REQUIRE);
-        }
-        SslContext ctx = b.build();
+        byte[] certPem = Files.readAllBytes(certFile);
+        byte[] keyPem = Files.readAllBytes(keyFile);
+        SslContext ctx = builder.build(certPem, keyPem);
         X509Certificate leaf;
         try (InputStream in = new java.io.ByteArrayInputStream(certPem)) {
             leaf = (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(in);
         }
         leaf.checkValidity(); // an expired or not yet valid certificate never replaces the one in use
-        checkKeyFits(leaf, tls.keyFile(), new String(keyPem, java.nio.charset.StandardCharsets.US_ASCII));
+        checkKeyFits(leaf, keyFile, new String(keyPem, java.nio.charset.StandardCharsets.US_ASCII));
         notAfter = leaf.getNotAfter().toInstant();
         loadedAt = Instant.now();
         current = ctx;
@@ -141,7 +197,9 @@ final class TlsReloader {
 
     /** Size and modification time of the files: a rewrite or a rename over them changes it. */
     private String fingerprint() {
-        return stamp(tls.certFile()) + "|" + stamp(tls.keyFile()) + (tls.clientCaFile() == null ? "" : "|" + stamp(tls.clientCaFile()));
+        StringBuilder b = new StringBuilder(stamp(certFile)).append('|').append(stamp(keyFile));
+        for (Path p : alsoWatched) b.append('|').append(stamp(p));
+        return b.toString();
     }
 
     private static String stamp(Path p) {
@@ -160,11 +218,7 @@ final class TlsReloader {
     }
 
     Map<String, Object> describe() {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("port", tls.port());
-        m.put("certFile", tls.certFile().toString());
-        m.put("keyFile", tls.keyFile().toString());
-        m.put("clientCaFile", tls.clientCaFile() == null ? "" : tls.clientCaFile().toString());
+        Map<String, Object> m = new LinkedHashMap<>(fixedDescription);
         m.put("notAfter", String.valueOf(notAfter));
         m.put("loadedAt", String.valueOf(loadedAt));
         m.put("lastReloadError", lastError);

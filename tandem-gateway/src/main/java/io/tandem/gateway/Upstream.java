@@ -32,8 +32,11 @@ final class Upstream {
     private int failedInRow;
     private final java.util.concurrent.atomic.AtomicInteger fivexxInRow = new java.util.concurrent.atomic.AtomicInteger();
 
-    /** HTTPS to this instance: the client context (null: plain HTTP) and the name its certificate must carry, sent as SNI. */
-    final io.netty.handler.ssl.SslContext tls;
+    /**
+     * HTTPS to this instance: the client context for a new connection (null: plain HTTP; a supplier, as a reloaded client
+     * certificate replaces it) and the name the instance's certificate must carry, sent as SNI.
+     */
+    final java.util.function.Supplier<io.netty.handler.ssl.SslContext> tls;
     final String tlsName;
     private volatile long lastTlsLogNanos;
 
@@ -41,7 +44,7 @@ final class Upstream {
         this(service, config, null, "");
     }
 
-    Upstream(String service, InstanceConfig config, io.netty.handler.ssl.SslContext tls, String serverName) {
+    Upstream(String service, InstanceConfig config, java.util.function.Supplier<io.netty.handler.ssl.SslContext> tls, String serverName) {
         this.tls = tls;
         this.tlsName = serverName == null || serverName.isEmpty() ? config.address().host() : serverName;
         this.service = service;
@@ -66,7 +69,7 @@ final class Upstream {
      * carry {@link #tlsName} (host-name verification as HTTPS does it), which is also sent as SNI when it is a name.
      */
     io.netty.handler.ssl.SslHandler newTlsHandler(io.netty.buffer.ByteBufAllocator alloc) {
-        io.netty.handler.ssl.SslHandler h = tls.newHandler(alloc, tlsName, address.getPort());
+        io.netty.handler.ssl.SslHandler h = tls.get().newHandler(alloc, tlsName, address.getPort());
         javax.net.ssl.SSLParameters p = h.engine().getSSLParameters();
         p.setEndpointIdentificationAlgorithm("HTTPS");
         if (!tlsName.matches("[0-9.]+|.*:.*")) {

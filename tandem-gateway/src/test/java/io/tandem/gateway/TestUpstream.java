@@ -48,13 +48,31 @@ final class TestUpstream implements AutoCloseable {
 
     /** With {@code tls}, an HTTPS upstream presenting that context's certificate. */
     TestUpstream(String site, String address, javax.net.ssl.SSLContext tls) throws IOException {
+        this(site, address, tls, false);
+    }
+
+    /** Subjects of the client certificates of the requests that reached this upstream over HTTPS ("" : none), in order. */
+    final List<String> clientSubjects = new CopyOnWriteArrayList<>();
+
+    /**
+     * With {@code tls}, an HTTPS upstream presenting that context's certificate; with {@code needClientAuth} a client
+     * must present a certificate that context's trust managers accept, else the handshake fails.
+     */
+    TestUpstream(String site, String address, javax.net.ssl.SSLContext tls, boolean needClientAuth) throws IOException {
         this.site = site;
         InetSocketAddress at = new InetSocketAddress(InetAddress.getByName(address), 0);
         if (tls == null) {
             this.server = HttpServer.create(at, 100);
         } else {
             com.sun.net.httpserver.HttpsServer https = com.sun.net.httpserver.HttpsServer.create(at, 100);
-            https.setHttpsConfigurator(new com.sun.net.httpserver.HttpsConfigurator(tls));
+            https.setHttpsConfigurator(new com.sun.net.httpserver.HttpsConfigurator(tls) {
+                @Override
+                public void configure(com.sun.net.httpserver.HttpsParameters params) {
+                    javax.net.ssl.SSLParameters p = getSSLContext().getDefaultSSLParameters();
+                    p.setNeedClientAuth(needClientAuth);
+                    params.setSSLParameters(p);
+                }
+            });
             this.server = https;
         }
         server.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
@@ -98,6 +116,15 @@ final class TestUpstream implements AutoCloseable {
         } catch (IOException e) {
             ex.close(); // truncated body: never counted as a request that reached us
             return;
+        }
+        if (ex instanceof com.sun.net.httpserver.HttpsExchange https) {
+            String subject;
+            try {
+                subject = https.getSSLSession().getPeerPrincipal().getName();
+            } catch (javax.net.ssl.SSLPeerUnverifiedException none) {
+                subject = "";
+            }
+            clientSubjects.add(subject);
         }
         seen.add(new Seen(ex.getRequestMethod(), ex.getRequestURI().toString(), Map.copyOf(ex.getRequestHeaders()), n));
         byte[] body = (site + " " + n + "\n").getBytes(StandardCharsets.UTF_8);

@@ -8,7 +8,6 @@ import io.tandem.model.config.TlsConfig;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -39,7 +38,7 @@ class TlsReloaderTest {
         Path key = dir.resolve("key.pem");
         Files.copy(a.certificate().toPath(), cert);
         Files.copy(a.privateKey().toPath(), key);
-        TlsReloader reloader = new TlsReloader(new TlsConfig(0, cert, key, Duration.ZERO, null), "test");
+        TlsReloader reloader = TlsReloader.server(new TlsConfig(0, cert, key, Duration.ZERO, null), "test");
 
         AtomicBoolean stop = new AtomicBoolean();
         AtomicReference<Throwable> writerFailed = new AtomicReference<>();
@@ -47,8 +46,8 @@ class TlsReloaderTest {
             try {
                 for (int i = 0; i < 2000 && !stop.get(); i++) {
                     SelfSignedCertificate next = i % 2 == 0 ? b : a;
-                    replace(cert, next.certificate().toPath());
-                    replace(key, next.privateKey().toPath());
+                    TestCerts.replace(cert, next.certificate().toPath());
+                    TestCerts.replace(key, next.privateKey().toPath());
                 }
             } catch (Exception e) {
                 writerFailed.set(e);
@@ -71,12 +70,6 @@ class TlsReloaderTest {
         }
         assertThat(writerFailed.get()).isNull();
         assertThat(handshakes).as("handshakes while the files changed").isGreaterThan(20);
-    }
-
-    private static void replace(Path target, Path from) throws Exception {
-        Path tmp = target.resolveSibling(target.getFileName() + ".new");
-        Files.copy(from, tmp, StandardCopyOption.REPLACE_EXISTING);
-        Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }
 
     /** A complete TLS handshake in memory against the reloader's current context; returns the certificate it served. */

@@ -193,9 +193,7 @@ class TlsTest {
 
     /** Writes {@code from} over the file {@code name} as a certificate renewal tool does: a new file renamed into place. */
     private void replace(String name, Path from) throws Exception {
-        Path tmp = dir.resolve(name + ".new");
-        Files.copy(from, tmp, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-        Files.move(tmp, dir.resolve(name), java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        TestCerts.replace(dir.resolve(name), from);
     }
 
     /** The serial number of the certificate the gateway presents to a new connection. */
@@ -240,18 +238,7 @@ class TlsTest {
                 .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString())).isInstanceOf(java.io.IOException.class);
         anonymous.shutdownNow();
 
-        KeyStore keys = KeyStore.getInstance("PKCS12");
-        keys.load(null, null);
-        keys.setKeyEntry("client", clientCert.key(), new char[0], new java.security.cert.Certificate[] {clientCert.cert()});
-        javax.net.ssl.KeyManagerFactory kmf = javax.net.ssl.KeyManagerFactory.getInstance(javax.net.ssl.KeyManagerFactory.getDefaultAlgorithm());
-        kmf.init(keys, new char[0]);
-        KeyStore trust = KeyStore.getInstance(KeyStore.getDefaultType());
-        trust.load(null, null);
-        trust.setCertificateEntry("gateway", cert.cert());
-        TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-        tmf.init(trust);
-        SSLContext mutual = SSLContext.getInstance("TLS");
-        mutual.init(kmf.getKeyManagers(), tmf.getTrustManagers(), null);
+        SSLContext mutual = TestCerts.context(clientCert, cert);
         HttpClient known = HttpClient.newBuilder().sslContext(mutual).connectTimeout(Duration.ofSeconds(2)).build();
         HttpResponse<String> r = known.send(HttpRequest.newBuilder(URI.create("https://localhost:" + tlsPort + "/known"))
                 .header("X-Client-Cert-Subject", "CN=admin").timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());

@@ -11,10 +11,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.KeyStore;
 import java.time.Duration;
-import javax.net.ssl.KeyManagerFactory;
-import javax.net.ssl.SSLContext;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -39,7 +36,7 @@ class UpstreamTlsTest {
     void start() throws Exception {
         cert = new SelfSignedCertificate("localhost");
         Files.copy(cert.certificate().toPath(), dir.resolve("ca.pem")); // self-signed: its own CA
-        upstream = new TestUpstream("kyiv", "127.0.1.1", serverContext(cert));
+        upstream = new TestUpstream("kyiv", "127.0.1.1", TestCerts.context(cert));
         httpPort = GatewayFixture.freePort();
         adminPort = GatewayFixture.freePort();
         gateway = Gateway.start(GatewayFixture.config(false, httpPort, adminPort, """
@@ -71,17 +68,6 @@ class UpstreamTlsTest {
         upstream.close();
         client.shutdownNow();
         cert.delete();
-    }
-
-    private static SSLContext serverContext(SelfSignedCertificate c) throws Exception {
-        KeyStore ks = KeyStore.getInstance("PKCS12");
-        ks.load(null, null);
-        ks.setKeyEntry("server", c.key(), new char[0], new java.security.cert.Certificate[] {c.cert()});
-        KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
-        kmf.init(ks, new char[0]);
-        SSLContext ssl = SSLContext.getInstance("TLS");
-        ssl.init(kmf.getKeyManagers(), null, null);
-        return ssl;
     }
 
     private HttpResponse<String> send(String method, String path) throws Exception {

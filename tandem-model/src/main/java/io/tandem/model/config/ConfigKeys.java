@@ -164,6 +164,12 @@ public final class ConfigKeys {
             "PEM file with the CA certificates the instances' certificates must chain to; relative to this file's folder. Empty: the JVM's default trust store.");
     public static final ConfigKey<String> UTLS_SERVER_NAME = new ConfigKey<>("gateway.services[].upstream_tls.server_name", ConfigKey.STRING, "",
             "The name the instances' certificates must carry, also sent as SNI; empty: each instance's own host (an IP address must then be in the certificate).");
+    public static final ConfigKey<String> UTLS_CERT = new ConfigKey<>("gateway.services[].upstream_tls.cert_file", ConfigKey.STRING, "",
+            "PEM certificate chain the gateway presents to instances that ask for a client certificate (mutual TLS), its own certificate first; relative to this file's folder. Needs key_file. Empty: none.");
+    public static final ConfigKey<String> UTLS_KEY = new ConfigKey<>("gateway.services[].upstream_tls.key_file", ConfigKey.STRING, "",
+            "The unencrypted PKCS#8 PEM key of cert_file. Needs cert_file.");
+    public static final ConfigKey<java.time.Duration> UTLS_RELOAD = new ConfigKey<>("gateway.services[].upstream_tls.reload_check", ConfigKey.DURATION, java.time.Duration.ofSeconds(5),
+            "How often cert_file and key_file are looked at; a renewed pair that loads is used for every new connection to the instances, one that does not is refused and the pair in use stays. 0s: never.");
     public static final ConfigKey<String> INST_SITE = new ConfigKey<>("gateway.services[].instances[].site", ConfigKey.IDENT, null,
             "The site this instance runs at.");
     public static final ConfigKey<HostPort> INST_ADDRESS = new ConfigKey<>("gateway.services[].instances[].address", ConfigKey.HOST_PORT, null,
@@ -195,7 +201,7 @@ public final class ConfigKeys {
             GW_LISTEN_ADDRESS, GW_HTTP_PORT, GW_ADMIN_PORT, GW_HOLD_MAX, GW_HOLD_QUEUE, GW_POLL_INTERVAL, GW_POLL_TIMEOUT,
             GW_CONNECT_TIMEOUT, GW_HEADER_TIMEOUT, GW_IDLE_TIMEOUT, GW_TUNNEL_IDLE_TIMEOUT, GW_UPSTREAM_TIMEOUT, GW_MAX_REQUEST_LINE, GW_MAX_HEADER_SIZE,
             GW_EJECT_FOR, GW_ACCESS_LOG, GW_IN_AGENTS, GW_TLS_PORT, GW_TLS_CERT, GW_TLS_KEY, GW_TLS_RELOAD, GW_TLS_CLIENT_CA,
-            SVC_NAME, SVC_MODE, SVC_RESOURCE, SVC_EJECT_5XX, SVC_STICKY, HC_TYPE, HC_PATH, HC_INTERVAL, HC_TIMEOUT, HC_RISE, HC_FALL, UTLS_CA, UTLS_SERVER_NAME, INST_SITE, INST_ADDRESS, INST_WEIGHT,
+            SVC_NAME, SVC_MODE, SVC_RESOURCE, SVC_EJECT_5XX, SVC_STICKY, HC_TYPE, HC_PATH, HC_INTERVAL, HC_TIMEOUT, HC_RISE, HC_FALL, UTLS_CA, UTLS_SERVER_NAME, UTLS_CERT, UTLS_KEY, UTLS_RELOAD, INST_SITE, INST_ADDRESS, INST_WEIGHT,
             ROUTE_HOST, ROUTE_PATH_PREFIX, ROUTE_SERVICE,
             TCP_NAME, TCP_PORT, TCP_SERVICE);
 }

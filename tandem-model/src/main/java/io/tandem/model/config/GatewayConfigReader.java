@@ -168,8 +168,26 @@ final class GatewayConfigReader {
             problems.add(new ConfigProblem(t.locationOf("server_name"), "upstream_tls server_name '" + name + "' of service '" + service
                     + "' is not a host name", "write the name the instances' certificates are issued for, e.g. web.internal"));
         }
+        String certName = t.get(ConfigKeys.UTLS_CERT);
+        String keyName = t.get(ConfigKeys.UTLS_KEY);
+        boolean hasCert = certName != null && !certName.isEmpty();
+        boolean hasKey = keyName != null && !keyName.isEmpty();
+        Path cert = hasCert ? pemFile(t, ConfigKeys.UTLS_CERT, baseDir) : null;
+        Path key = hasKey ? pemFile(t, ConfigKeys.UTLS_KEY, baseDir) : null;
+        if (hasCert != hasKey) {
+            String given = hasCert ? "cert_file" : "key_file";
+            String missing = hasCert ? "key_file" : "cert_file";
+            problems.add(new ConfigProblem(t.locationOf(given), "upstream_tls of service '" + service + "' has " + given + " but no " + missing,
+                    "a client certificate needs both: cert_file (PEM chain) and key_file (its unencrypted PKCS#8 key)"));
+        }
+        java.time.Duration reload = t.get(ConfigKeys.UTLS_RELOAD);
+        if (reload != null && !reload.isZero() && reload.toMillis() < 100) {
+            problems.add(new ConfigProblem(t.locationOf("reload_check"), "upstream_tls reload_check " + reload.toMillis() + "ms is below 100ms",
+                    "the files are looked at this often; the default is 5s, 0s turns reloading off"));
+        }
         t.rejectUnknown();
-        return new UpstreamTlsConfig(ca, name == null ? "" : name);
+        return new UpstreamTlsConfig(ca, name == null ? "" : name, hasCert && hasKey ? cert : null, hasCert && hasKey ? key : null,
+                reload == null ? ConfigKeys.UTLS_RELOAD.defaultValue() : reload);
     }
 
     private List<RouteConfig> routes(Section g, Set<String> serviceNames) {
@@ -238,9 +256,10 @@ final class GatewayConfigReader {
         }
         if (problem != null) {
             problems.add(new ConfigProblem(t.locationOf(key.name()), problem,
-                    key == ConfigKeys.GW_TLS_KEY ? "give an unencrypted PKCS#8 PEM key (openssl pkcs8 -topk8 -nocrypt -in old.key -out key.pem)"
+                    key == ConfigKeys.GW_TLS_KEY || key == ConfigKeys.UTLS_KEY ? "give an unencrypted PKCS#8 PEM key (openssl pkcs8 -topk8 -nocrypt -in old.key -out key.pem)"
                             : key == ConfigKeys.UTLS_CA ? "give the PEM certificates of the CAs that issued the instances' certificates"
                             : key == ConfigKeys.GW_TLS_CLIENT_CA ? "give the PEM certificates of the CAs that issue your clients' certificates"
+                            : key == ConfigKeys.UTLS_CERT ? "give the gateway's PEM client certificate chain, its own certificate first"
                             : "give the PEM certificate chain, server certificate first"));
         }
         return p;

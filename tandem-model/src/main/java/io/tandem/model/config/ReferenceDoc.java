@@ -48,7 +48,8 @@ public final class ReferenceDoc {
         GROUPS.put("gateway.services[].upstream_tls", new Group("`gateway.services[].upstream_tls` — HTTPS to the instances",
                 "Optional; present, the gateway speaks HTTPS to every instance of the service (health checks too) and refuses an instance "
                         + "whose certificate does not chain to `ca_file` or does not carry the expected name: the client gets 502, nothing is sent. "
-                        + "TCP listeners relay bytes as they are (PostgreSQL does its own TLS)."));
+                        + "With `cert_file` and `key_file` it presents that client certificate to instances that require one (mutual TLS), "
+                        + "and takes a renewed pair without a restart. TCP listeners relay bytes as they are (PostgreSQL does its own TLS)."));
         GROUPS.put("gateway.services[].instances[]", new Group("`gateway.services[].instances` — where a service runs",
                 "A list under each service; one item per upstream instance."));
         GROUPS.put("gateway.routes[]", new Group("`gateway.routes` — which HTTP requests go to which service",
