@@ -107,6 +107,11 @@ final class GatewayBench implements Callable<Integer> {
             + "its own costs on a CPU shared with the backend")
     boolean ownSession;
 
+    @Option(names = "--no-warmup-reconnects", description = "do not close and reopen the connections during each warmup (by default a "
+            + "second wrk runs 1 s at a third and two thirds of it, for every system alike, so that a JIT has seen connections close "
+            + "before the measured run replaces the warmup's; see WarmupReconnects)")
+    boolean noWarmupReconnects;
+
     @Option(names = "--keep", description = "keep the working folder (configs, runner logs with wrk's full output)")
     boolean keep;
 
@@ -314,6 +319,15 @@ final class GatewayBench implements Callable<Integer> {
         Process p = pb.start();
         RssSampler sampler = pidFile == null ? null : new RssSampler(pidFile, helperCpus);
         if (sampler != null) sampler.start();
+        WarmupReconnects reconnects = null;
+        if (!noWarmupReconnects && warmup >= WarmupReconnects.MIN_WARMUP_SECONDS) {
+            Map<String, String> env = System.getenv();
+            int port = Integer.parseInt(target.equals("direct") ? env.getOrDefault("BACKEND1_PORT", "28081") : env.getOrDefault("PROXY_PORT", "28080"));
+            reconnects = new WarmupReconnects(log, warmup, WarmupReconnects.warmupUrls(port, env.getOrDefault("SIZES", "1k 64k"),
+                    Integer.parseInt(env.getOrDefault("REPEAT", "1"))), Integer.parseInt(env.getOrDefault("WRK_CONNS", "64")),
+                    env.getOrDefault("WRK_CPUS", "1"), this::log);
+            reconnects.start();
+        }
         try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
             String line;
             while ((line = r.readLine()) != null) {
@@ -339,6 +353,10 @@ final class GatewayBench implements Callable<Integer> {
             }
         } finally {
             int rc = p.waitFor();
+            if (reconnects != null) {
+                reconnects.interrupt();
+                reconnects.join();
+            }
             if (sampler != null) {
                 sampler.interrupt();
                 sampler.join();
