@@ -86,6 +86,11 @@ final class HttpFrontend extends ChannelInboundHandlerAdapter {
     private int status;
     private boolean keepAlive, http10, expectContinue, continueSent, requestDone, requestWritten, bodyForwarded;
     private boolean responseStarted, interim, upstreamReusable, closing, flushUpstream;
+    /**
+     * The trailer fields of a chunked request whose body was empty (null: none), kept for a retry: such a request may be
+     * sent again, and its end must carry them again.
+     */
+    private io.netty.handler.codec.http.HttpHeaders requestTrailers;
     /** The request goes to the upstream as bytes ({@link RequestHead}), its headers unchanged; else as Netty's objects. */
     private boolean rawRequest;
     /** Where raw request bytes enter the upstream connection: past its request encoder. */
@@ -259,6 +264,7 @@ final class HttpFrontend extends ChannelInboundHandlerAdapter {
         keepAlive = HttpUtil.isKeepAlive(req);
         encoder.head = req.method().equals(HttpMethod.HEAD);
         expectContinue = continueSent = requestDone = requestWritten = bodyForwarded = false;
+        requestTrailers = null;
         responseStarted = interim = upstreamReusable = flushUpstream = false;
         DecoderResult dr = req.decoderResult();
         if (dr.isFailure()) {
@@ -353,8 +359,9 @@ final class HttpFrontend extends ChannelInboundHandlerAdapter {
         if (!(c instanceof LastHttpContent)) arm(Timer.BODY, cx.idleTimeoutNanos()); // a client stalling mid-body is cut
         // a raw request's body is framed by Content-Length: its bytes pass as they are (the content owns its buffer)
         Object out = rawRequest ? c.content() : c;
-        if (c instanceof LastHttpContent) {
+        if (c instanceof LastHttpContent last) {
             requestDone = true; // a next request read meanwhile waits in 'pipelined' for this response
+            if (!bodyForwarded && !last.trailingHeaders().isEmpty()) requestTrailers = last.trailingHeaders().copy();
             if (rawRequest) {
                 upOut.writeAndFlush(out, upChannel.voidPromise());
             } else {
@@ -434,7 +441,10 @@ final class HttpFrontend extends ChannelInboundHandlerAdapter {
             ch.write(request, ch.voidPromise()); // no promise per write on the hot path: a failure closes the upstream
         }
         if (requestDone) {
-            if (!rawRequest) ch.write(LastHttpContent.EMPTY_LAST_CONTENT, ch.voidPromise()); // a retry of a request without body
+            if (!rawRequest) { // a retry of a request without body, with its trailer if it had one
+                ch.write(requestTrailers == null ? LastHttpContent.EMPTY_LAST_CONTENT
+                        : new io.netty.handler.codec.http.DefaultLastHttpContent(Unpooled.EMPTY_BUFFER, requestTrailers.copy()), ch.voidPromise());
+            }
             arm(Timer.UPSTREAM, cx.upstreamTimeoutNanos());
         }
         ch.flush();

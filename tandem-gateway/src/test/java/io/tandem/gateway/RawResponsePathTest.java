@@ -23,6 +23,8 @@ import org.junit.jupiter.api.Test;
 class RawResponsePathTest {
     private ServerSocket upstream;
     private final AtomicInteger connections = new AtomicInteger();
+    /** Requests to /drop-first so far: the first is read whole and its connection closed without an answer. */
+    private final AtomicInteger dropped = new AtomicInteger();
     /** The last request head and body the upstream read. */
     private final java.util.concurrent.atomic.AtomicReference<String> lastRequest = new java.util.concurrent.atomic.AtomicReference<>();
     private Gateway gateway;
@@ -68,10 +70,13 @@ class RawResponsePathTest {
                 String head = readHead(in);
                 if (head == null) return;
                 java.util.regex.Matcher cl = java.util.regex.Pattern.compile("(?im)^content-length: *(\\d+)").matcher(head);
-                byte[] body = cl.find() ? in.readNBytes(Integer.parseInt(cl.group(1))) : new byte[0];
+                boolean chunked = java.util.regex.Pattern.compile("(?im)^transfer-encoding: *chunked").matcher(head).find();
+                byte[] body = cl.find() ? in.readNBytes(Integer.parseInt(cl.group(1))) : chunked ? readChunked(in) : new byte[0];
                 lastRequest.set(head + new String(body, StandardCharsets.ISO_8859_1));
                 String path = head.substring(head.indexOf(' ') + 1, head.indexOf(' ', head.indexOf(' ') + 1));
+                if (path.equals("/drop-first") && dropped.getAndIncrement() == 0) return; // read whole, never answered
                 switch (path) {
+                    case "/drop-first" -> out.write(ascii("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"));
                     case "/plain" -> out.write(ascii("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: keep-alive\r\n\r\nplain"));
                     case "/drip" -> {
                         byte[] r = ascii("HTTP/1.1 200 OK\r\nX-A: 1\r\nTransfer-Encoding: chunked\r\n\r\n"
@@ -93,6 +98,34 @@ class RawResponsePathTest {
         } catch (IOException | InterruptedException e) {
             // the gateway closed the connection
         }
+    }
+
+    /** A chunked body as it came, sizes, extensions and trailer included (up to the empty line that ends it). */
+    private static byte[] readChunked(InputStream in) throws IOException {
+        StringBuilder sb = new StringBuilder();
+        while (true) {
+            String sizeLine = readLine(in);
+            sb.append(sizeLine);
+            int size = Integer.parseInt(sizeLine.trim().split(";")[0].trim(), 16);
+            if (size == 0) break;
+            sb.append(new String(in.readNBytes(size + 2), StandardCharsets.ISO_8859_1));
+        }
+        String line;
+        do {
+            line = readLine(in);
+            sb.append(line);
+        } while (!line.equals("\r\n"));
+        return sb.toString().getBytes(StandardCharsets.ISO_8859_1);
+    }
+
+    private static String readLine(InputStream in) throws IOException {
+        StringBuilder sb = new StringBuilder();
+        int b;
+        while ((b = in.read()) >= 0) {
+            sb.append((char) b);
+            if (b == '\n') return sb.toString();
+        }
+        throw new java.io.EOFException("the connection ended mid-line: " + sb);
     }
 
     private static String readHead(InputStream in) throws IOException {
@@ -117,6 +150,17 @@ class RawResponsePathTest {
     void aResponseArrivingAByteAtATimeIsForwardedWholeWithItsChunkedFramingAndTrailer() throws Exception {
         assertThat(once("/drip")).isEqualTo("HTTP/1.1 200 OK\r\nX-A: 1\r\ntransfer-encoding: chunked\r\nvia: 1.1 tandem\r\nconnection: close\r\n\r\n"
                 + "5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\nX-Sum: 11\r\n\r\n");
+    }
+
+    @Test
+    void aRetriedChunkedRequestWithoutBodyStillCarriesItsTrailer() throws Exception {
+        String r = RawHttp.exchange(httpPort, "GET /drop-first HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+                + "0\r\nX-Checksum: abc\r\n\r\n");
+        assertThat(r).startsWith("HTTP/1.1 200 OK").endsWith("ok");
+        assertThat(dropped.get()).as("the first attempt was dropped, the retry answered").isEqualTo(2);
+        assertThat(connections.get()).as("the retry went on a fresh connection").isEqualTo(2);
+        assertThat(lastRequest.get()).as("what the retry sent").startsWith("GET /drop-first HTTP/1.1").contains("\r\n\r\n0\r\n")
+                .endsWith("\r\nX-Checksum: abc\r\n\r\n");
     }
 
     @Test
