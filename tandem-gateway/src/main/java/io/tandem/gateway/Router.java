@@ -46,21 +46,9 @@ final class Router {
     Router(GatewayConfig config, GatewayMetrics metrics, String source) {
         this.services = config.services();
         for (ServiceConfig s : services) {
-            java.util.function.Supplier<io.netty.handler.ssl.SslContext> tls = null;
-            if (s.upstreamTls().isPresent()) {
-                io.tandem.model.config.UpstreamTlsConfig t = s.upstreamTls().get();
-                if (t.hasClientCertificate()) {
-                    TlsReloader r = TlsReloader.upstreamClient(s.name(), t, source);
-                    clientCerts.put(s.name(), r);
-                    tls = r::current;
-                } else {
-                    io.netty.handler.ssl.SslContext fixed = clientTls(s.name(), t);
-                    tls = () -> fixed;
-                }
-            }
+            java.util.function.Supplier<io.netty.handler.ssl.SslContext> tls = s.upstreamTls().map(t -> upstreamTls(s.name(), t, source)).orElse(null);
             String name = s.upstreamTls().map(io.tandem.model.config.UpstreamTlsConfig::serverName).orElse("");
-            java.util.function.Supplier<io.netty.handler.ssl.SslContext> serviceTls = tls;
-            upstreams.put(s.name(), s.instances().stream().map(i -> new Upstream(s.name(), i, serviceTls, name)).toList());
+            upstreams.put(s.name(), s.instances().stream().map(i -> new Upstream(s.name(), i, tls, name)).toList());
         }
         // An exact host before '*', then the longest prefix: the first match in this order is the best one.
         this.routes = config.routes().stream()
@@ -70,12 +58,19 @@ final class Router {
         this.table = RoutingTable.build(services, upstreams, ClusterSnapshot.empty());
     }
 
-    /** The TLS client context of a service with upstream_tls: its CA file, else the JVM's default trust store. */
-    private static io.netty.handler.ssl.SslContext clientTls(String service, io.tandem.model.config.UpstreamTlsConfig t) {
+    /**
+     * The TLS client context of a service with upstream_tls for each new connection: with a client certificate, the one
+     * its reloader holds; else a fixed context trusting its CA file (or the JVM's default trust store).
+     */
+    private java.util.function.Supplier<io.netty.handler.ssl.SslContext> upstreamTls(String service, io.tandem.model.config.UpstreamTlsConfig t, String source) {
+        if (t.hasClientCertificate()) {
+            TlsReloader r = TlsReloader.upstreamClient(service, t, source);
+            clientCerts.put(service, r);
+            return r::current;
+        }
         try {
-            io.netty.handler.ssl.SslContextBuilder b = io.netty.handler.ssl.SslContextBuilder.forClient();
-            if (t.caFile() != null) b.trustManager(t.caFile().toFile());
-            return b.build();
+            io.netty.handler.ssl.SslContext fixed = TlsReloader.trusting(io.netty.handler.ssl.SslContextBuilder.forClient(), t).build();
+            return () -> fixed;
         } catch (javax.net.ssl.SSLException | IllegalArgumentException e) {
             throw new IllegalStateException("cannot use upstream_tls ca_file " + t.caFile() + " of service '" + service + "': " + e.getMessage()
                     + " (give the PEM certificates of the CAs that issued the instances' certificates)", e);

@@ -28,7 +28,8 @@ final class TcpProxy {
      * carrying a large response take many turns' worth at once while the others waited: TCP 64 KiB at 64 connections
      * had a p99 of 23-29 ms with 16 and 6.6-12 ms with 1 (HAProxy 6.7-21 ms), requests/s alike (`tandem bench gateway`,
      * 2026-12-07, 7 runs); side by side with HAProxy, 2 alternating pairs, p99 delta +5.5 and -10.8 ms with 1 against
-     * +18.2 and +8.1 ms with 16, 1 KiB unchanged (requests/s 0.94/0.91 against 0.88/0.90). Each read fills at most one receive buffer, so a big transfer takes more turns.
+     * +18.2 and +8.1 ms with 16, 1 KiB unchanged (requests/s 0.94/0.91 against 0.88/0.90). Each read fills at most one
+     * receive buffer, so a big transfer takes more turns.
      * {@code -Dtandem.gateway.tcp_reads_per_event=N} sets another count (1-64), for comparison.
      */
     static final int READS_PER_EVENT = Math.max(1, Math.min(64, Integer.getInteger("tandem.gateway.tcp_reads_per_event", 1)));

@@ -104,12 +104,14 @@ final class TlsReloader {
         d.put("keyFile", t.keyFile().toString());
         return new TlsReloader("upstream_tls_client_cert", "service=" + service + " ", t.certFile(), t.keyFile(), List.of(), t.reloadCheck(),
                 "the key must be an unencrypted PKCS#8 PEM that matches the certificate; see upstream_tls of service '" + service + "' in " + source,
-                (cert, key) -> {
-                    SslContextBuilder b = SslContextBuilder.forClient()
-                            .keyManager(new java.io.ByteArrayInputStream(cert), new java.io.ByteArrayInputStream(key));
-                    if (t.caFile() != null) b.trustManager(t.caFile().toFile());
-                    return b.build();
-                }, d, "the client certificate of service '" + service + "'");
+                (cert, key) -> trusting(SslContextBuilder.forClient()
+                        .keyManager(new java.io.ByteArrayInputStream(cert), new java.io.ByteArrayInputStream(key)), t).build(),
+                d, "the client certificate of service '" + service + "'");
+    }
+
+    /** {@code b} trusting the service's ca_file, else (none given) the JVM's default trust store. */
+    static SslContextBuilder trusting(SslContextBuilder b, UpstreamTlsConfig t) {
+        return t.caFile() == null ? b : b.trustManager(t.caFile().toFile());
     }
 
     SslContext current() {
