@@ -39,6 +39,9 @@ final class Router {
     private final List<Consumer<RoutingTable>> listeners = new ArrayList<>();
     private volatile RoutingTable table;
 
+    /** Each service's round-robin counter, kept across the tables built for each cluster state. */
+    private final Map<String, java.util.concurrent.atomic.AtomicInteger> rounds = new ConcurrentHashMap<>();
+
     /** Each service's client certificate towards its instances (upstream_tls cert_file), reloaded when renewed. */
     private final Map<String, TlsReloader> clientCerts = new LinkedHashMap<>();
 
@@ -55,7 +58,7 @@ final class Router {
                 .sorted(Comparator.comparing((RouteConfig r) -> r.anyHost()).thenComparing(r -> -r.pathPrefix().length()))
                 .map(r -> new Route(r, metrics.route(r.label()))).toList();
         this.noRoute = new Route(new RouteConfig("*", "", "", null), metrics.route("none"));
-        this.table = RoutingTable.build(services, upstreams, ClusterSnapshot.empty());
+        this.table = RoutingTable.build(services, upstreams, ClusterSnapshot.empty(), rounds);
     }
 
     /**
@@ -126,7 +129,7 @@ final class Router {
     /** Rebuilds the table from a new snapshot, then closes TCP connections to sites that no longer serve. */
     synchronized void update(ClusterSnapshot snapshot) {
         RoutingTable old = table;
-        RoutingTable next = RoutingTable.build(services, upstreams, snapshot);
+        RoutingTable next = RoutingTable.build(services, upstreams, snapshot, rounds);
         table = next;
         for (ServiceConfig s : services) {
             RoutingTable.Target was = old.target(s.name());

@@ -70,6 +70,21 @@ class ClusterSnapshotTest {
         assertThat(some.target("web").upstreams()).extracting(u -> u.site).containsOnly("kyiv");
     }
 
+    @Test
+    void roundRobinGoesOnAcrossTheTablesBuiltForEachClusterState() {
+        ServiceConfig svc = new ServiceConfig("web", ServiceMode.ACTIVE_ACTIVE, "", List.of(
+                new InstanceConfig("kyiv", new HostPort("127.0.1.1", 8000), 1, null),
+                new InstanceConfig("frankfurt", new HostPort("127.0.2.1", 8000), 1, null)), java.util.Optional.empty(), 0, "", java.util.Optional.empty(), null);
+        List<Upstream> ups = svc.instances().stream().map(i -> new Upstream("web", i)).toList();
+        Map<String, java.util.concurrent.atomic.AtomicInteger> rounds = new java.util.HashMap<>();
+        List<String> picked = new java.util.ArrayList<>();
+        for (int i = 0; i < 4; i++) { // a new table before every request, as while a cluster forms
+            RoutingTable t = RoutingTable.build(List.of(svc), Map.of("web", ups), ClusterSnapshot.empty(), rounds);
+            picked.add(RoutingTable.pick(t.target("web"), null).site);
+        }
+        assertThat(picked).containsExactly("kyiv", "frankfurt", "kyiv", "frankfurt");
+    }
+
     /**
      * The watcher polls each agent on a thread of its own: answers merged together on several threads must reach the
      * router in merge order, or a route could go back to a primary whose epoch is known to be stale (seen once in CI,
